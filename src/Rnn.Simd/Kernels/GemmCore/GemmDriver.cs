@@ -1,0 +1,281 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using Rnn.Simd.Kernels.Operators;
+using static Rnn.Simd.Kernels.GemmCore.GemmBlocking;
+
+namespace Rnn.Simd.Kernels.GemmCore;
+
+/// <summary>The operands of one GEMM call as raw pointers (the caller keeps them pinned for the call).</summary>
+internal unsafe struct GemmArgs<T> where T : unmanaged
+{
+    public int M, N, K;
+    public Transpose TransA, TransB;
+    public T* A, B, C;
+    public nint Lda, Ldb, Ldc;
+    /// <summary>Pre-packed op(B) in full-K panels ([panel][K][NR]) or null to pack per block.</summary>
+    public T* PackedB;
+    public T Alpha, Beta;
+}
+
+/// <summary>
+/// The blocked GEMM driver (BLIS loop order jc → pc → ic → jr → ir): packs blocks of op(A) into MR-row panels and
+/// blocks of op(B) into NR-column panels, both zero-padded, and runs the micro-kernel of one ISA over them. Edge
+/// tiles are computed whole into a scratch tile and only their valid part is written, so C outside M x N is never
+/// touched.
+/// </summary>
+internal static unsafe class GemmDriver
+{
+    public static int PanelWidth<T>(IsaPath path) where T : unmanaged, IBinaryFloatingPointIeee754<T> => path switch
+    {
+        IsaPath.Vector512 => MicroKernel8x2V512<T>.NR,
+        IsaPath.Vector256 => MicroKernel6x2V256<T>.NR,
+        IsaPath.Vector128 => MicroKernel6x2V128<T>.NR,
+        _ => MicroKernel4x4Scalar<T>.NR,
+    };
+
+    public static int PanelHeight<T>(IsaPath path) where T : unmanaged, IBinaryFloatingPointIeee754<T> => path switch
+    {
+        IsaPath.Vector512 => MicroKernel8x2V512<T>.MR,
+        IsaPath.Vector256 => MicroKernel6x2V256<T>.MR,
+        IsaPath.Vector128 => MicroKernel6x2V128<T>.MR,
+        _ => MicroKernel4x4Scalar<T>.MR,
+    };
+
+    /// <summary>Checks a stored operand of logical shape rows x cols (op applied) against its span length and leading dimension.</summary>
+    public static void ValidateOperand(Transpose transpose, int rows, int cols, int length, int ld, string name, string ldName)
+    {
+        if ((uint)transpose > 1) ThrowHelper.ThrowArgumentOutOfRange(name, "Unknown Transpose value.");
+        int storedRows = transpose == Transpose.None ? rows : cols;
+        int storedCols = transpose == Transpose.None ? cols : rows;
+        if (ld < Math.Max(1, storedCols))
+            ThrowHelper.ThrowArgument(ldName, $"Leading dimension {ld} is smaller than the {storedCols} columns of the stored {storedRows} x {storedCols} matrix.");
+        long required = storedRows == 0 || storedCols == 0 ? 0 : (long)(storedRows - 1) * ld + storedCols;
+        if (length < required)
+            ThrowHelper.ThrowArgument(name, $"Span of {length} elements is too short for a stored {storedRows} x {storedCols} matrix with leading dimension {ld} ({required} needed).");
+    }
+
+    /// <summary>
+    /// Packs op(B)[k0 .. k0+kc, j0 .. j0+nc) into panels of <paramref name="nr"/> columns: element (kk, c) of panel p
+    /// goes to dst[p·kStride·nr + kk·nr + c]; columns past nc are zero.
+    /// </summary>
+    public static void PackB<T>(Transpose trans, T* b, nint ldb, int k0, int kc, int j0, int nc, int nr, T* dst, nint kStride)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        for (int p = 0; p * nr < nc; p++)
+        {
+            T* panel = dst + p * kStride * nr;
+            int cols = Math.Min(nr, nc - p * nr);
+            int col0 = j0 + p * nr;
+            if (trans == Transpose.None)
+            {
+                T* src = b + (nint)k0 * ldb + col0;
+                uint bytes = (uint)(cols * sizeof(T));
+                for (int kk = 0; kk < kc; kk++, src += ldb)
+                {
+                    T* d = panel + kk * nr;
+                    Unsafe.CopyBlockUnaligned(d, src, bytes);
+                    for (int c = cols; c < nr; c++) d[c] = T.Zero;
+                }
+            }
+            else
+            {
+                // op(B)(k, j) = B[j, k]: read each stored row contiguously along k, write with stride nr.
+                for (int c = 0; c < cols; c++)
+                {
+                    T* src = b + (nint)(col0 + c) * ldb + k0;
+                    T* d = panel + c;
+                    for (int kk = 0; kk < kc; kk++) d[kk * nr] = src[kk];
+                }
+                if (cols < nr)
+                {
+                    for (int kk = 0; kk < kc; kk++)
+                        for (int c = cols; c < nr; c++) panel[kk * nr + c] = T.Zero;
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Packs op(A)[i0 .. i0+mc, k0 .. k0+kc) into panels of <paramref name="mr"/> rows: element (r, kk) of panel q
+    /// goes to dst[q·kc·mr + kk·mr + r]; rows past mc are zero.
+    /// </summary>
+    public static void PackA<T>(Transpose trans, T* a, nint lda, int i0, int mc, int k0, int kc, int mr, T* dst)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        for (int q = 0; q * mr < mc; q++)
+        {
+            T* panel = dst + (nint)q * kc * mr;
+            int rows = Math.Min(mr, mc - q * mr);
+            int row0 = i0 + q * mr;
+            if (trans == Transpose.None)
+            {
+                for (int r = 0; r < rows; r++)
+                {
+                    T* src = a + (nint)(row0 + r) * lda + k0;
+                    T* d = panel + r;
+                    for (int kk = 0; kk < kc; kk++) d[kk * mr] = src[kk];
+                }
+            }
+            else
+            {
+                // op(A)(i, k) = A[k, i]: each k gives mr contiguous values.
+                T* src = a + (nint)k0 * lda + row0;
+                uint bytes = (uint)(rows * sizeof(T));
+                for (int kk = 0; kk < kc; kk++, src += lda) Unsafe.CopyBlockUnaligned(panel + kk * mr, src, bytes);
+            }
+            if (rows < mr)
+            {
+                for (int kk = 0; kk < kc; kk++)
+                    for (int r = rows; r < mr; r++) panel[kk * mr + r] = T.Zero;
+            }
+        }
+    }
+
+    /// <summary>Computes rows [i0, i1) x columns [j0, j1) of C; j0 must be a multiple of NR when B is pre-packed.</summary>
+    public static void RunRange<T, TK>(in GemmArgs<T> g, int i0, int i1, int j0, int j1)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        where TK : IGemmMicroKernel<T>
+    {
+        int mr = TK.MR, nr = TK.NR;
+        GemmScratch<T> scratch = GemmScratch<T>.ForCurrentThread();
+        T* aBuf = scratch.A, bBuf = scratch.B, tile = scratch.Tile;
+        for (int jc = j0; jc < j1; jc += NC)
+        {
+            int nc = Math.Min(NC, j1 - jc);
+            for (int pc = 0; pc < g.K; pc += KC)
+            {
+                int kc = Math.Min(KC, g.K - pc);
+                T beta = pc == 0 ? g.Beta : T.One;
+                T* bBlock;
+                nint panelStride;
+                if (g.PackedB != null)
+                {
+                    bBlock = g.PackedB + (nint)(jc / nr) * g.K * nr + (nint)pc * nr;
+                    panelStride = (nint)g.K * nr;
+                }
+                else
+                {
+                    PackB(g.TransB, g.B, g.Ldb, pc, kc, jc, nc, nr, bBuf, kc);
+                    bBlock = bBuf;
+                    panelStride = (nint)kc * nr;
+                }
+                for (int ic = i0; ic < i1; ic += MC)
+                {
+                    int mc = Math.Min(MC, i1 - ic);
+                    PackA(g.TransA, g.A, g.Lda, ic, mc, pc, kc, mr, aBuf);
+                    for (int jr = 0; jr < nc; jr += nr)
+                    {
+                        int ncols = Math.Min(nr, nc - jr);
+                        T* bp = bBlock + (jr / nr) * panelStride;
+                        for (int ir = 0; ir < mc; ir += mr)
+                        {
+                            int nrows = Math.Min(mr, mc - ir);
+                            T* ap = aBuf + (nint)ir * kc;
+                            T* cp = g.C + (nint)(ic + ir) * g.Ldc + jc + jr;
+                            if (nrows == mr && ncols == nr)
+                            {
+                                TK.Run(kc, ap, bp, cp, g.Ldc, g.Alpha, beta);
+                            }
+                            else
+                            {
+                                TK.Run(kc, ap, bp, tile, nr, T.One, T.Zero);
+                                StoreEdge(tile, nr, cp, g.Ldc, nrows, ncols, g.Alpha, beta);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    private static void StoreEdge<T>(T* tile, nint ldt, T* c, nint ldc, int rows, int cols, T alpha, T beta)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        for (int i = 0; i < rows; i++)
+        {
+            T* t = tile + i * ldt;
+            T* ci = c + i * ldc;
+            if (beta == T.Zero)
+                for (int j = 0; j < cols; j++) ci[j] = alpha * t[j];
+            else
+                for (int j = 0; j < cols; j++) ci[j] = VectorHelpers.MulAdd(alpha, t[j], beta * ci[j]);
+        }
+    }
+
+    /// <summary>C = beta · C over M x N (beta = 0 writes zeros without reading C): the whole product when K = 0 or alpha = 0.</summary>
+    public static void ScaleC<T>(T* c, nint ldc, int m, int n, T beta) where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        for (int i = 0; i < m; i++)
+        {
+            var row = new Span<T>(c + i * ldc, n);
+            if (beta == T.Zero) row.Clear();
+            else if (beta != T.One) System.Numerics.Tensors.TensorPrimitives.Multiply(row, beta, row);
+        }
+    }
+
+    /// <summary>One-row product on the given path. x is op(A)'s single row (contiguous, K elements).</summary>
+    public static void OneRow<T>(IsaPath path, in GemmArgs<T> g, T* x)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        if (g.PackedB != null)
+        {
+            switch (path)
+            {
+                case IsaPath.Vector512: OneRowV512<T>.Packed(g.K, x, g.PackedB, g.N, g.C, g.Alpha, g.Beta); return;
+                case IsaPath.Vector256: OneRowV256<T>.Packed(g.K, x, g.PackedB, g.N, g.C, g.Alpha, g.Beta); return;
+                case IsaPath.Vector128: OneRowV128<T>.Packed(g.K, x, g.PackedB, g.N, g.C, g.Alpha, g.Beta); return;
+            }
+            int nr = MicroKernel4x4Scalar<T>.NR;
+            for (int j = 0; j < g.N; j++)
+            {
+                T* panel = g.PackedB + (nint)(j / nr) * g.K * nr + j % nr;
+                T acc = T.Zero;
+                for (int kk = 0; kk < g.K; kk++) acc = VectorHelpers.MulAdd(x[kk], panel[kk * nr], acc);
+                g.C[j] = g.Beta == T.Zero ? g.Alpha * acc : VectorHelpers.MulAdd(g.Alpha, acc, g.Beta * g.C[j]);
+            }
+            return;
+        }
+        switch (path)
+        {
+            case IsaPath.Vector512: OneRowV512<T>.Rows(g.K, x, g.B, g.Ldb, g.N, g.C, g.Alpha, g.Beta); return;
+            case IsaPath.Vector256: OneRowV256<T>.Rows(g.K, x, g.B, g.Ldb, g.N, g.C, g.Alpha, g.Beta); return;
+            case IsaPath.Vector128: OneRowV128<T>.Rows(g.K, x, g.B, g.Ldb, g.N, g.C, g.Alpha, g.Beta); return;
+        }
+        for (int j = 0; j < g.N; j++)
+        {
+            T acc = T.Zero;
+            for (int kk = 0; kk < g.K; kk++) acc = VectorHelpers.MulAdd(x[kk], g.B[kk * g.Ldb + j], acc);
+            g.C[j] = g.Beta == T.Zero ? g.Alpha * acc : VectorHelpers.MulAdd(g.Alpha, acc, g.Beta * g.C[j]);
+        }
+    }
+}
+
+/// <summary>Per-thread packing buffers, allocated on a thread's first GEMM and reused for every later call.</summary>
+internal sealed unsafe class GemmScratch<T> where T : unmanaged, IBinaryFloatingPointIeee754<T>
+{
+    [ThreadStatic] private static GemmScratch<T>? t_current;
+
+    private readonly T[] _a, _b, _tile, _row;
+    public readonly T* A, B, Tile, Row;
+
+    /// <summary>Elements in <see cref="Row"/>: the longest gathered op(A) row the one-row path accepts from scratch.</summary>
+    public const int RowCapacity = 4096;
+
+    private GemmScratch()
+    {
+        const int maxMr = 8, maxNr = 64;
+        int offA, offB, offT, offR;
+        (_a, offA) = AlignedBuffer.Allocate<T>((MC + maxMr) * KC);
+        (_b, offB) = AlignedBuffer.Allocate<T>((NC + maxNr) * KC);
+        (_tile, offT) = AlignedBuffer.Allocate<T>(maxMr * maxNr);
+        (_row, offR) = AlignedBuffer.Allocate<T>(RowCapacity);
+        A = (T*)Unsafe.AsPointer(ref _a[offA]);
+        B = (T*)Unsafe.AsPointer(ref _b[offB]);
+        Tile = (T*)Unsafe.AsPointer(ref _tile[offT]);
+        Row = (T*)Unsafe.AsPointer(ref _row[offR]);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static GemmScratch<T> ForCurrentThread() => t_current ??= new GemmScratch<T>();
+}
