@@ -147,18 +147,26 @@ internal static unsafe class GemmDriver
             {
                 int kc = Math.Min(KC, g.K - pc);
                 T beta = pc == 0 ? g.Beta : T.One;
-                T* bBlock;
-                nint panelStride;
+                // Small M: each B panel serves only a few MR panels of A, so packing B would cost about as much as
+                // the product; full panels are then read in place (row stride ldb) and only a ragged last panel
+                // is packed.
+                bool inPlace = g.PackedB == null && g.TransB == Transpose.None && i1 - i0 <= InPlaceBMaxRows;
+                T* bBlock = null;
+                nint panelStride = 0;
                 if (g.PackedB != null)
                 {
                     bBlock = g.PackedB + (nint)(jc / nr) * g.K * nr + (nint)pc * nr;
                     panelStride = (nint)g.K * nr;
                 }
-                else
+                else if (!inPlace)
                 {
                     PackB(g.TransB, g.B, g.Ldb, pc, kc, jc, nc, nr, bBuf, kc);
                     bBlock = bBuf;
                     panelStride = (nint)kc * nr;
+                }
+                else if (nc % nr != 0)
+                {
+                    PackB(g.TransB, g.B, g.Ldb, pc, kc, jc + nc - nc % nr, nc % nr, nr, bBuf, kc);
                 }
                 for (int ic = i0; ic < i1; ic += MC)
                 {
@@ -167,7 +175,11 @@ internal static unsafe class GemmDriver
                     for (int jr = 0; jr < nc; jr += nr)
                     {
                         int ncols = Math.Min(nr, nc - jr);
-                        T* bp = bBlock + (jr / nr) * panelStride;
+                        T* bp;
+                        nint ldb;
+                        if (!inPlace) { bp = bBlock + (jr / nr) * panelStride; ldb = nr; }
+                        else if (ncols == nr) { bp = g.B + (nint)pc * g.Ldb + jc + jr; ldb = g.Ldb; }
+                        else { bp = bBuf; ldb = nr; }
                         for (int ir = 0; ir < mc; ir += mr)
                         {
                             int nrows = Math.Min(mr, mc - ir);
@@ -175,11 +187,11 @@ internal static unsafe class GemmDriver
                             T* cp = g.C + (nint)(ic + ir) * g.Ldc + jc + jr;
                             if (nrows == mr && ncols == nr)
                             {
-                                TK.Run(kc, ap, bp, cp, g.Ldc, g.Alpha, beta);
+                                TK.Run(kc, ap, bp, ldb, cp, g.Ldc, g.Alpha, beta);
                             }
                             else
                             {
-                                TK.Run(kc, ap, bp, tile, nr, T.One, T.Zero);
+                                TK.Run(kc, ap, bp, ldb, tile, nr, T.One, T.Zero);
                                 StoreEdge(tile, nr, cp, g.Ldc, nrows, ncols, g.Alpha, beta);
                             }
                         }
@@ -188,6 +200,9 @@ internal static unsafe class GemmDriver
             }
         }
     }
+
+    /// <summary>Rows of C (per thread) up to which B is read in place instead of packed; see <see cref="RunRange{T, TK}"/>.</summary>
+    internal static int InPlaceBMaxRows = 48;
 
     private static void StoreEdge<T>(T* tile, nint ldt, T* c, nint ldc, int rows, int cols, T alpha, T beta)
         where T : unmanaged, IBinaryFloatingPointIeee754<T>

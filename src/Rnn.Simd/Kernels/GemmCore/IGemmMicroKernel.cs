@@ -12,6 +12,9 @@ internal unsafe interface IGemmMicroKernel<T> where T : unmanaged
     /// <summary>Columns of the C tile.</summary>
     static abstract int NR { get; }
 
-    /// <summary>C[0..MR, 0..NR) = alpha · A_panel · B_panel + beta · C; C is not read when beta = 0.</summary>
-    static abstract void Run(nint kc, T* a, T* b, T* c, nint ldc, T alpha, T beta);
+    /// <summary>
+    /// C[0..MR, 0..NR) = alpha · A_panel · B_panel + beta · C; C is not read when beta = 0. Row k of the B panel
+    /// starts at b + k·ldb: ldb = NR for a packed panel, or the row stride of B when it is read in place.
+    /// </summary>
+    static abstract void Run(nint kc, T* a, T* b, nint ldb, T* c, nint ldc, T alpha, T beta);
 }

@@ -10,9 +10,9 @@ internal readonly unsafe struct MicroKernel4x4Scalar<T> : IGemmMicroKernel<T> wh
     public static int MR => 4;
     public static int NR => 4;
 
-    /// <summary>C[0..MR, 0..NR) = alpha · Σ_k a[k·MR + i] · b[k·NR + j] + beta · C (C not read when beta = 0).</summary>
+    /// <summary>C[0..MR, 0..NR) = alpha · Σ_k a[k·MR + i] · b[k·ldb + j] + beta · C (C not read when beta = 0).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Run(nint kc, T* a, T* b, T* c, nint ldc, T alpha, T beta)
+    public static void Run(nint kc, T* a, T* b, nint ldb, T* c, nint ldc, T alpha, T beta)
     {
         T c00 = T.Zero; T c01 = T.Zero; T c02 = T.Zero; T c03 = T.Zero;
         T c10 = T.Zero; T c11 = T.Zero; T c12 = T.Zero; T c13 = T.Zero;
@@ -26,7 +26,7 @@ internal readonly unsafe struct MicroKernel4x4Scalar<T> : IGemmMicroKernel<T> wh
             { T ai = a[2]; c20 = MulAdd(ai, b0, c20); c21 = MulAdd(ai, b1, c21); c22 = MulAdd(ai, b2, c22); c23 = MulAdd(ai, b3, c23); }
             { T ai = a[3]; c30 = MulAdd(ai, b0, c30); c31 = MulAdd(ai, b1, c31); c32 = MulAdd(ai, b2, c32); c33 = MulAdd(ai, b3, c33); }
             a += 4;
-            b += 4;
+            b += ldb;
         }
         if (beta == T.Zero)
         {

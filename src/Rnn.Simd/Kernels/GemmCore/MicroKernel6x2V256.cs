@@ -15,9 +15,9 @@ internal readonly unsafe struct MicroKernel6x2V256<T> : IGemmMicroKernel<T> wher
     public static int MR => 6;
     public static int NR => 2 * Vector256<T>.Count;
 
-    /// <summary>C[0..MR, 0..NR) = alpha · Σ_k a[k·MR + i] · b[k·NR + j] + beta · C (C not read when beta = 0).</summary>
+    /// <summary>C[0..MR, 0..NR) = alpha · Σ_k a[k·MR + i] · b[k·ldb + j] + beta · C (C not read when beta = 0).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Run(nint kc, T* a, T* b, T* c, nint ldc, T alpha, T beta)
+    public static void Run(nint kc, T* a, T* b, nint ldb, T* c, nint ldc, T alpha, T beta)
     {
         nint w = Vector256<T>.Count;
         Vector256<T> c00 = default; Vector256<T> c01 = default;
@@ -36,7 +36,7 @@ internal readonly unsafe struct MicroKernel6x2V256<T> : IGemmMicroKernel<T> wher
             { Vector256<T> ai = Vector256.Create(a[4]); c40 = MulAdd(ai, b0, c40); c41 = MulAdd(ai, b1, c41); }
             { Vector256<T> ai = Vector256.Create(a[5]); c50 = MulAdd(ai, b0, c50); c51 = MulAdd(ai, b1, c51); }
             a += 6;
-            b += 2 * w;
+            b += ldb;
         }
         Vector256<T> va = Vector256.Create(alpha);
         if (beta == T.Zero)

@@ -15,9 +15,9 @@ internal readonly unsafe struct MicroKernel8x2V512<T> : IGemmMicroKernel<T> wher
     public static int MR => 8;
     public static int NR => 2 * Vector512<T>.Count;
 
-    /// <summary>C[0..MR, 0..NR) = alpha · Σ_k a[k·MR + i] · b[k·NR + j] + beta · C (C not read when beta = 0).</summary>
+    /// <summary>C[0..MR, 0..NR) = alpha · Σ_k a[k·MR + i] · b[k·ldb + j] + beta · C (C not read when beta = 0).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Run(nint kc, T* a, T* b, T* c, nint ldc, T alpha, T beta)
+    public static void Run(nint kc, T* a, T* b, nint ldb, T* c, nint ldc, T alpha, T beta)
     {
         nint w = Vector512<T>.Count;
         Vector512<T> c00 = default; Vector512<T> c01 = default;
@@ -40,7 +40,7 @@ internal readonly unsafe struct MicroKernel8x2V512<T> : IGemmMicroKernel<T> wher
             { Vector512<T> ai = Vector512.Create(a[6]); c60 = MulAdd(ai, b0, c60); c61 = MulAdd(ai, b1, c61); }
             { Vector512<T> ai = Vector512.Create(a[7]); c70 = MulAdd(ai, b0, c70); c71 = MulAdd(ai, b1, c71); }
             a += 8;
-            b += 2 * w;
+            b += ldb;
         }
         Vector512<T> va = Vector512.Create(alpha);
         if (beta == T.Zero)

@@ -60,40 +60,41 @@ internal static unsafe class OneRowV128<T> where T : unmanaged, IBinaryFloatingP
         }
     }
 
-    /// <summary>B row-major K x N with leading dimension ldb: blocks of eight vectors of columns, then single vectors, then a scalar tail.</summary>
+    /// <summary>
+    /// B row-major K x N with leading dimension ldb. y is first scaled by beta, then four rows of B at a time are
+    /// folded into it (y += Σ (alpha·x_k)·B[k, :]): every row of B is read sequentially, which the prefetchers
+    /// follow, where a column-block walk would cross a page on every row.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Rows(nint k, T* x, T* b, nint ldb, nint n, T* y, T alpha, T beta)
     {
-        nint w = Vector128<T>.Count, j = 0;
-        for (; j + 8 * w <= n; j += 8 * w)
+        nint w = Vector128<T>.Count;
+        if (beta == T.Zero) new Span<T>(y, (int)n).Clear();
+        else if (beta != T.One) System.Numerics.Tensors.TensorPrimitives.Multiply(new ReadOnlySpan<T>(y, (int)n), beta, new Span<T>(y, (int)n));
+        nint kk = 0;
+        for (; kk + 4 <= k; kk += 4)
         {
-            Vector128<T> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
-            T* bp = b + j;
-            for (nint kk = 0; kk < k; kk++, bp += ldb)
+            T s0 = alpha * x[kk], s1 = alpha * x[kk + 1], s2 = alpha * x[kk + 2], s3 = alpha * x[kk + 3];
+            Vector128<T> x0 = Vector128.Create(s0), x1 = Vector128.Create(s1), x2 = Vector128.Create(s2), x3 = Vector128.Create(s3);
+            T* r0 = b + kk * ldb, r1 = r0 + ldb, r2 = r1 + ldb, r3 = r2 + ldb;
+            nint j = 0;
+            for (; j + w <= n; j += w)
             {
-                Vector128<T> xv = Vector128.Create(x[kk]);
-                a0 = MulAdd(xv, Vector128.Load(bp), a0); a1 = MulAdd(xv, Vector128.Load(bp + w), a1);
-                a2 = MulAdd(xv, Vector128.Load(bp + 2 * w), a2); a3 = MulAdd(xv, Vector128.Load(bp + 3 * w), a3);
-                a4 = MulAdd(xv, Vector128.Load(bp + 4 * w), a4); a5 = MulAdd(xv, Vector128.Load(bp + 5 * w), a5);
-                a6 = MulAdd(xv, Vector128.Load(bp + 6 * w), a6); a7 = MulAdd(xv, Vector128.Load(bp + 7 * w), a7);
+                Vector128<T> acc = MulAdd(x0, Vector128.Load(r0 + j), Vector128.Load(y + j));
+                acc = MulAdd(x1, Vector128.Load(r1 + j), acc);
+                acc = MulAdd(x2, Vector128.Load(r2 + j), acc);
+                MulAdd(x3, Vector128.Load(r3 + j), acc).Store(y + j);
             }
-            T* yp = y + j;
-            Store(a0, yp, alpha, beta); Store(a1, yp + w, alpha, beta); Store(a2, yp + 2 * w, alpha, beta); Store(a3, yp + 3 * w, alpha, beta);
-            Store(a4, yp + 4 * w, alpha, beta); Store(a5, yp + 5 * w, alpha, beta); Store(a6, yp + 6 * w, alpha, beta); Store(a7, yp + 7 * w, alpha, beta);
+            for (; j < n; j++) y[j] = MulAdd(s3, r3[j], MulAdd(s2, r2[j], MulAdd(s1, r1[j], MulAdd(s0, r0[j], y[j]))));
         }
-        for (; j + w <= n; j += w)
+        for (; kk < k; kk++)
         {
-            Vector128<T> a0 = default;
-            T* bp = b + j;
-            for (nint kk = 0; kk < k; kk++, bp += ldb) a0 = MulAdd(Vector128.Create(x[kk]), Vector128.Load(bp), a0);
-            Store(a0, y + j, alpha, beta);
-        }
-        for (; j < n; j++)
-        {
-            T acc = T.Zero;
-            T* bp = b + j;
-            for (nint kk = 0; kk < k; kk++, bp += ldb) acc = MulAdd(x[kk], *bp, acc);
-            y[j] = beta == T.Zero ? alpha * acc : MulAdd(alpha, acc, beta * y[j]);
+            T s0 = alpha * x[kk];
+            Vector128<T> x0 = Vector128.Create(s0);
+            T* r0 = b + kk * ldb;
+            nint j = 0;
+            for (; j + w <= n; j += w) MulAdd(x0, Vector128.Load(r0 + j), Vector128.Load(y + j)).Store(y + j);
+            for (; j < n; j++) y[j] = MulAdd(s0, r0[j], y[j]);
         }
     }
 
