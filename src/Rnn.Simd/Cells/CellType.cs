@@ -1,0 +1,36 @@
+namespace Rnn.Simd.Cells;
+
+/// <summary>The recurrent cell of a layer.</summary>
+public enum CellType
+{
+    /// <summary>Elman (chapter Fig. 2.1): h_t = act(W_ih x_t + b_ih + W_hh h_(t-1) + b_hh); one gate block.</summary>
+    Elman = 0,
+    /// <summary>LSTM, PyTorch formulation and gate order (i, f, g, o); four gate blocks.</summary>
+    Lstm = 1,
+    /// <summary>GRU, PyTorch formulation (r, z, n; n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn))); three gate blocks.</summary>
+    Gru = 2,
+}
+
+/// <summary>The activation of an Elman cell.</summary>
+public enum Activation
+{
+    /// <summary>tanh (the default, as in PyTorch's nn.RNN).</summary>
+    Tanh = 0,
+    /// <summary>ReLU, max(a, 0).</summary>
+    Relu = 1,
+    /// <summary>Logistic sigmoid.</summary>
+    Sigmoid = 2,
+}
+
+/// <summary>Facts about cell types.</summary>
+public static class CellTypeExtensions
+{
+    /// <summary>Number of gate blocks G: the weight matrices of a layer are (G·H) x I and (G·H) x H.</summary>
+    public static int GateCount(this CellType cell) => cell switch
+    {
+        CellType.Elman => 1,
+        CellType.Lstm => 4,
+        CellType.Gru => 3,
+        _ => throw new ArgumentOutOfRangeException(nameof(cell), cell, "Unknown cell type."),
+    };
+}

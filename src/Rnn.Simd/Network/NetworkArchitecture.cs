@@ -1,0 +1,90 @@
+using Rnn.Simd.Cells;
+
+namespace Rnn.Simd.Network;
+
+/// <summary>
+/// The shape of a recurrent network: a stack of recurrent layers of one cell type (the chapter's stacked RNN,
+/// section 2.4) followed by a linear readout from the top hidden state to the outputs. Immutable.
+/// </summary>
+public sealed class NetworkArchitecture : IEquatable<NetworkArchitecture>
+{
+    private readonly int[] _hiddenSizes;
+
+    /// <summary>Creates and validates an architecture.</summary>
+    /// <param name="cell">Cell type of every layer.</param>
+    /// <param name="inputSize">Features per time step (I ≥ 1).</param>
+    /// <param name="hiddenSizes">Hidden size of each layer, bottom first (at least one layer; each ≥ 1).</param>
+    /// <param name="outputSize">Outputs of the readout (O ≥ 1).</param>
+    /// <param name="activation">Activation of Elman cells (ignored by LSTM and GRU).</param>
+    /// <exception cref="ArgumentException">A size is not positive or there is no layer.</exception>
+    public NetworkArchitecture(CellType cell, int inputSize, IReadOnlyList<int> hiddenSizes, int outputSize, Activation activation = Activation.Tanh)
+    {
+        ArgumentNullException.ThrowIfNull(hiddenSizes);
+        if (!Enum.IsDefined(cell)) throw new ArgumentOutOfRangeException(nameof(cell), cell, "Unknown cell type.");
+        if (!Enum.IsDefined(activation)) throw new ArgumentOutOfRangeException(nameof(activation), activation, "Unknown activation.");
+        if (inputSize < 1) throw new ArgumentOutOfRangeException(nameof(inputSize), inputSize, "Input size must be at least 1.");
+        if (outputSize < 1) throw new ArgumentOutOfRangeException(nameof(outputSize), outputSize, "Output size must be at least 1.");
+        if (hiddenSizes.Count == 0) throw new ArgumentException("At least one recurrent layer is required.", nameof(hiddenSizes));
+        _hiddenSizes = new int[hiddenSizes.Count];
+        for (int l = 0; l < hiddenSizes.Count; l++)
+        {
+            if (hiddenSizes[l] < 1) throw new ArgumentOutOfRangeException(nameof(hiddenSizes), hiddenSizes[l], $"Hidden size of layer {l} must be at least 1.");
+            _hiddenSizes[l] = hiddenSizes[l];
+        }
+        Cell = cell;
+        InputSize = inputSize;
+        OutputSize = outputSize;
+        Activation = activation;
+    }
+
+    /// <summary>Creates an architecture of <paramref name="numLayers"/> layers of the same hidden size.</summary>
+    public static NetworkArchitecture Uniform(CellType cell, int inputSize, int hiddenSize, int numLayers, int outputSize, Activation activation = Activation.Tanh)
+    {
+        if (numLayers < 1) throw new ArgumentOutOfRangeException(nameof(numLayers), numLayers, "At least one layer is required.");
+        var sizes = new int[numLayers];
+        Array.Fill(sizes, hiddenSize);
+        return new NetworkArchitecture(cell, inputSize, sizes, outputSize, activation);
+    }
+
+    /// <summary>Cell type of every layer.</summary>
+    public CellType Cell { get; }
+
+    /// <summary>Activation of Elman cells.</summary>
+    public Activation Activation { get; }
+
+    /// <summary>Features per time step (I).</summary>
+    public int InputSize { get; }
+
+    /// <summary>Outputs per time step (O).</summary>
+    public int OutputSize { get; }
+
+    /// <summary>Number of recurrent layers (L).</summary>
+    public int NumLayers => _hiddenSizes.Length;
+
+    /// <summary>Hidden size of each layer, bottom first.</summary>
+    public IReadOnlyList<int> HiddenSizes => _hiddenSizes;
+
+    /// <summary>Gate blocks per layer (G: 1 Elman, 4 LSTM, 3 GRU).</summary>
+    public int GateCount => Cell.GateCount();
+
+    /// <summary>Input size of layer <paramref name="layer"/>: I for the bottom layer, the hidden size below otherwise.</summary>
+    public int LayerInputSize(int layer) => layer == 0 ? InputSize : _hiddenSizes[layer - 1];
+
+    /// <summary>Hidden size of the top layer (the readout's input).</summary>
+    public int TopHiddenSize => _hiddenSizes[^1];
+
+    /// <inheritdoc/>
+    public bool Equals(NetworkArchitecture? other) =>
+        other is not null && Cell == other.Cell && Activation == other.Activation && InputSize == other.InputSize
+        && OutputSize == other.OutputSize && _hiddenSizes.AsSpan().SequenceEqual(other._hiddenSizes);
+
+    /// <inheritdoc/>
+    public override bool Equals(object? obj) => Equals(obj as NetworkArchitecture);
+
+    /// <inheritdoc/>
+    public override int GetHashCode() => HashCode.Combine(Cell, Activation, InputSize, OutputSize, _hiddenSizes.Length, _hiddenSizes[0]);
+
+    /// <inheritdoc/>
+    public override string ToString() =>
+        $"{Cell}{(Cell == CellType.Elman ? "(" + Activation + ")" : "")} I={InputSize} H=[{string.Join(",", _hiddenSizes)}] O={OutputSize}";
+}

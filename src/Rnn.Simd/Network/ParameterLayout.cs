@@ -1,0 +1,97 @@
+namespace Rnn.Simd.Network;
+
+/// <summary>The kind of a parameter slice.</summary>
+public enum ParameterKind
+{
+    /// <summary>Input-to-hidden weights (weight_ih_l*), (G·H) x I.</summary>
+    InputWeight,
+    /// <summary>Hidden-to-hidden (recurrent) weights (weight_hh_l*), (G·H) x H.</summary>
+    RecurrentWeight,
+    /// <summary>Input-side bias (bias_ih_l*), G·H.</summary>
+    InputBias,
+    /// <summary>Hidden-side bias (bias_hh_l*), G·H.</summary>
+    RecurrentBias,
+    /// <summary>Readout weights (readout.weight), O x H_top.</summary>
+    ReadoutWeight,
+    /// <summary>Readout bias (readout.bias), O.</summary>
+    ReadoutBias,
+}
+
+/// <summary>
+/// One named slice of the flat parameter buffer: a row-major Rows x Columns matrix (a bias has Columns = 1) at
+/// [Offset, Offset + Length). Names and shapes follow PyTorch's state dict, so weights map one to one.
+/// </summary>
+/// <param name="Name">PyTorch-style name, e.g. <c>weight_hh_l0</c> or <c>readout.bias</c>.</param>
+/// <param name="Kind">What the slice holds.</param>
+/// <param name="Layer">Recurrent layer index, or -1 for the readout.</param>
+/// <param name="Offset">First element in the flat buffer.</param>
+/// <param name="Rows">Rows of the matrix.</param>
+/// <param name="Columns">Columns of the matrix (1 for a bias).</param>
+public readonly record struct ParameterSlice(string Name, ParameterKind Kind, int Layer, int Offset, int Rows, int Columns)
+{
+    /// <summary>Elements in the slice.</summary>
+    public int Length => Rows * Columns;
+
+    /// <summary>True for weight matrices (not biases): the ones regularisation applies to by default.</summary>
+    public bool IsWeight => Kind is ParameterKind.InputWeight or ParameterKind.RecurrentWeight or ParameterKind.ReadoutWeight;
+}
+
+/// <summary>
+/// The layout of every parameter of a network in one flat buffer: per layer weight_ih, weight_hh, bias_ih, bias_hh,
+/// then readout.weight and readout.bias. Gradients and every optimiser state use the identical layout, so an
+/// optimiser step is one pass over one span.
+/// </summary>
+public sealed class ParameterLayout
+{
+    private readonly ParameterSlice[] _slices;
+    private readonly Dictionary<string, int> _byName;
+
+    /// <summary>Builds the layout of an architecture.</summary>
+    public ParameterLayout(NetworkArchitecture architecture)
+    {
+        ArgumentNullException.ThrowIfNull(architecture);
+        var slices = new List<ParameterSlice>(4 * architecture.NumLayers + 2);
+        int offset = 0;
+        int g = architecture.GateCount;
+        void Add(string name, ParameterKind kind, int layer, int rows, int cols)
+        {
+            slices.Add(new ParameterSlice(name, kind, layer, offset, rows, cols));
+            offset = checked(offset + rows * cols);
+        }
+        for (int l = 0; l < architecture.NumLayers; l++)
+        {
+            int h = architecture.HiddenSizes[l], i = architecture.LayerInputSize(l);
+            Add($"weight_ih_l{l}", ParameterKind.InputWeight, l, g * h, i);
+            Add($"weight_hh_l{l}", ParameterKind.RecurrentWeight, l, g * h, h);
+            Add($"bias_ih_l{l}", ParameterKind.InputBias, l, g * h, 1);
+            Add($"bias_hh_l{l}", ParameterKind.RecurrentBias, l, g * h, 1);
+        }
+        Add("readout.weight", ParameterKind.ReadoutWeight, -1, architecture.OutputSize, architecture.TopHiddenSize);
+        Add("readout.bias", ParameterKind.ReadoutBias, -1, architecture.OutputSize, 1);
+        _slices = slices.ToArray();
+        _byName = new Dictionary<string, int>(_slices.Length, StringComparer.Ordinal);
+        for (int s = 0; s < _slices.Length; s++) _byName[_slices[s].Name] = s;
+        TotalLength = offset;
+    }
+
+    /// <summary>All slices in buffer order.</summary>
+    public IReadOnlyList<ParameterSlice> Slices => _slices;
+
+    /// <summary>Total number of parameters.</summary>
+    public int TotalLength { get; }
+
+    /// <summary>The slice with the given name.</summary>
+    /// <exception cref="KeyNotFoundException">No slice has that name.</exception>
+    public ParameterSlice this[string name] =>
+        _byName.TryGetValue(name, out int s) ? _slices[s] : throw new KeyNotFoundException($"No parameter named '{name}'. Known: {string.Join(", ", _byName.Keys)}.");
+
+    /// <summary>The slice of a layer and kind (layer ignored for the readout kinds).</summary>
+    public ParameterSlice Get(int layer, ParameterKind kind)
+    {
+        foreach (ParameterSlice s in _slices)
+        {
+            if (s.Kind == kind && (s.Layer == layer || s.Layer < 0)) return s;
+        }
+        throw new ArgumentOutOfRangeException(nameof(layer), layer, $"No {kind} parameter for layer {layer}.");
+    }
+}

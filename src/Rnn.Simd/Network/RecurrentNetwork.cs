@@ -1,0 +1,235 @@
+using System.Numerics;
+using Rnn.Simd.Cells;
+using Rnn.Simd.Kernels;
+using Rnn.Simd.Kernels.Operators;
+
+namespace Rnn.Simd.Network;
+
+/// <summary>
+/// A stack of recurrent layers with a linear readout, all parameters in one flat buffer (<see cref="Parameters"/>)
+/// laid out by <see cref="Layout"/>, with gradients in the same layout (<see cref="Gradients"/>).
+/// </summary>
+/// <typeparam name="T">float for production, double for gradient checks; the same code runs both.</typeparam>
+/// <remarks>
+/// <para>
+/// Inference: <see cref="Step"/> advances a caller-owned <see cref="NetworkState{T}"/> by one time step for its B
+/// streams; <see cref="Forward"/> runs a sequence. One network can be shared by many threads, each with its own
+/// state. After warm-up a step allocates nothing.
+/// </para>
+/// <para>
+/// The recurrent products use weights packed once (<see cref="PackedMatrix{T}"/>) and repacked lazily when
+/// <see cref="ParametersVersion"/> changes: after writing <see cref="Parameters"/> directly, call
+/// <see cref="MarkParametersChanged"/>. Do not change parameters while other threads run inference.
+/// </para>
+/// </remarks>
+public sealed class RecurrentNetwork<T> where T : unmanaged, IBinaryFloatingPointIeee754<T>
+{
+    private readonly T[] _parameters;
+    private readonly T[] _gradients;
+    private readonly object _packLock = new();
+    private readonly LayerPacks[] _packs;
+    private readonly PackedMatrix<T> _readoutT;
+    private volatile int _version;
+    private volatile int _packedVersion = -1;
+
+    /// <summary>Creates a network with PyTorch's default initialisation (every weight and bias uniform in ±1/√H of
+    /// its layer; the readout uniform in ±1/√H_top), from <paramref name="seed"/>.</summary>
+    /// <param name="architecture">Shapes of the network.</param>
+    /// <param name="seed">Seed of the initialisation; the same seed gives bitwise the same weights.</param>
+    /// <param name="path">ISA path of every kernel this network runs; <see cref="IsaPath.Auto"/> is the widest.</param>
+    public RecurrentNetwork(NetworkArchitecture architecture, ulong seed = 0, IsaPath path = IsaPath.Auto)
+    {
+        ArgumentNullException.ThrowIfNull(architecture);
+        VectorHelpers.EnsureSupported<T>();
+        Architecture = architecture;
+        Layout = new ParameterLayout(architecture);
+        Path = Isa.Resolve(path);
+        _parameters = new T[Layout.TotalLength];
+        _gradients = new T[Layout.TotalLength];
+        _packs = new LayerPacks[architecture.NumLayers];
+        int g = architecture.GateCount;
+        for (int l = 0; l < architecture.NumLayers; l++)
+        {
+            int h = architecture.HiddenSizes[l], i = architecture.LayerInputSize(l);
+            _packs[l] = new LayerPacks(
+                new PackedMatrix<T>(i, g * h, Path),
+                new PackedMatrix<T>(h, g * h, Path),
+                new PackedMatrix<T>(g * h, h, Path),
+                new T[g * h]);
+        }
+        _readoutT = new PackedMatrix<T>(architecture.TopHiddenSize, architecture.OutputSize, Path);
+        ResetParameters(seed);
+    }
+
+    /// <summary>The shapes of this network.</summary>
+    public NetworkArchitecture Architecture { get; }
+
+    /// <summary>Where each named parameter lives in <see cref="Parameters"/> and <see cref="Gradients"/>.</summary>
+    public ParameterLayout Layout { get; }
+
+    /// <summary>The ISA path of this network's kernels.</summary>
+    public IsaPath Path { get; }
+
+    /// <summary>Every parameter, in <see cref="Layout"/> order. Call <see cref="MarkParametersChanged"/> after writing.</summary>
+    public Span<T> Parameters => _parameters;
+
+    /// <summary>Gradients of the loss w.r.t. <see cref="Parameters"/>, same layout. Backward passes accumulate into it; clear it with <see cref="ZeroGradients"/>.</summary>
+    public Span<T> Gradients => _gradients;
+
+    /// <summary>Incremented by <see cref="MarkParametersChanged"/>; packed weights are rebuilt when it moves.</summary>
+    public int ParametersVersion => _version;
+
+    /// <summary>Declares that <see cref="Parameters"/> were written, so packed copies must be rebuilt before the next product.</summary>
+    public void MarkParametersChanged() => Interlocked.Increment(ref _version);
+
+    /// <summary>Sets every gradient to zero.</summary>
+    public void ZeroGradients() => Array.Clear(_gradients);
+
+    /// <summary>The parameters of one named slice (e.g. <c>weight_hh_l0</c>), row-major.</summary>
+    public Span<T> Parameter(string name) { ParameterSlice s = Layout[name]; return _parameters.AsSpan(s.Offset, s.Length); }
+
+    /// <summary>The gradient of one named slice.</summary>
+    public Span<T> Gradient(string name) { ParameterSlice s = Layout[name]; return _gradients.AsSpan(s.Offset, s.Length); }
+
+    internal T[] ParameterArray => _parameters;
+    internal T[] GradientArray => _gradients;
+
+    /// <summary>Re-initialises with PyTorch's default scheme from a seed (see the constructor) and marks the parameters changed.</summary>
+    public void ResetParameters(ulong seed)
+    {
+        var rng = new Rng(seed);
+        foreach (ParameterSlice s in Layout.Slices)
+        {
+            int fan = s.Layer >= 0 ? Architecture.HiddenSizes[s.Layer] : Architecture.TopHiddenSize;
+            double bound = 1.0 / Math.Sqrt(fan);
+            Span<T> p = _parameters.AsSpan(s.Offset, s.Length);
+            for (int i = 0; i < p.Length; i++) p[i] = T.CreateTruncating(rng.NextUniform(-bound, bound));
+        }
+        MarkParametersChanged();
+    }
+
+    /// <summary>A new zero state for <paramref name="batchSize"/> streams (allocates; reuse it).</summary>
+    public NetworkState<T> CreateState(int batchSize = 1) => new(Architecture, batchSize);
+
+    /// <summary>
+    /// One time step for the state's B streams: reads input (B x I row-major), advances the state, writes output
+    /// (B x O row-major). Allocates nothing after the first call.
+    /// </summary>
+    /// <exception cref="ArgumentException">A span is shorter than its shape, or the state belongs to another architecture.</exception>
+    public void Step(ReadOnlySpan<T> input, Span<T> output, NetworkState<T> state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        if (!ReferenceEquals(state.Architecture, Architecture) && !state.Architecture.Equals(Architecture))
+            ThrowHelper.ThrowArgument(nameof(state), "The state was created for another architecture.");
+        int b = state.BatchSize, inSize = Architecture.InputSize, outSize = Architecture.OutputSize;
+        if (input.Length < b * inSize) ThrowHelper.ThrowArgument(nameof(input), $"Input has {input.Length} elements; a step of {b} stream(s) x {inSize} inputs needs {b * inSize}.");
+        if (output.Length < b * outSize) ThrowHelper.ThrowDestinationTooShort(nameof(output), b * outSize, output.Length);
+        EnsurePacked();
+        StepCore(input, output, state);
+    }
+
+    /// <summary>
+    /// Runs a sequence: inputs is T x B x I (time-major, B = the state's batch size), outputs T x B x O. The state
+    /// carries over from before and holds the final state after.
+    /// </summary>
+    public void Forward(ReadOnlySpan<T> inputs, Span<T> outputs, NetworkState<T> state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        int inStep = state.BatchSize * Architecture.InputSize, outStep = state.BatchSize * Architecture.OutputSize;
+        if (inputs.Length % inStep != 0) ThrowHelper.ThrowArgument(nameof(inputs), $"Input length {inputs.Length} is not a multiple of B x I = {inStep}.");
+        int steps = inputs.Length / inStep;
+        if (outputs.Length < steps * outStep) ThrowHelper.ThrowDestinationTooShort(nameof(outputs), steps * outStep, outputs.Length);
+        for (int t = 0; t < steps; t++) Step(inputs.Slice(t * inStep, inStep), outputs.Slice(t * outStep, outStep), state);
+    }
+
+    private void StepCore(ReadOnlySpan<T> input, Span<T> output, NetworkState<T> s)
+    {
+        int b = s.BatchSize, g = Architecture.GateCount;
+        ReadOnlySpan<T> x = input.Slice(0, b * Architecture.InputSize);
+        for (int l = 0; l < Architecture.NumLayers; l++)
+        {
+            int h = Architecture.HiddenSizes[l], inSize = Architecture.LayerInputSize(l), gh = g * h;
+            LayerPacks p = _packs[l];
+            Span<T> gates = s.Gates[l];
+            for (int r = 0; r < b; r++) p.InputBias.AsSpan().CopyTo(gates.Slice(r * gh, gh));
+            Gemm.Multiply(Transpose.None, b, T.One, x, inSize, p.InputWeightT, T.One, gates, gh);
+            switch (Architecture.Cell)
+            {
+                case CellType.Lstm:
+                    Gemm.Multiply(Transpose.None, b, T.One, s.H[l], h, p.RecurrentWeightT, T.One, gates, gh);
+                    unsafe
+                    {
+                        fixed (T* pg = gates, pc = s.C[l], pcn = s.CNext[l], ptc = s.Scratch[l], phn = s.HNext[l])
+                            CellPointwise.LstmForward(Path, b, h, pg, pc, pcn, ptc, phn);
+                    }
+                    s.CNext[l].AsSpan().CopyTo(s.C[l]);
+                    break;
+                case CellType.Gru:
+                    Gemm.Multiply(Transpose.None, b, T.One, s.H[l], h, p.RecurrentWeightT, T.Zero, s.Aux[l], gh);
+                    unsafe
+                    {
+                        ParameterSlice bhh = Layout.Get(l, ParameterKind.RecurrentBias);
+                        fixed (T* pgx = gates, pgh = s.Aux[l], pb = &_parameters[bhh.Offset], ph = s.H[l], pn = s.Scratch[l], phn = s.HNext[l])
+                            CellPointwise.GruForward(Path, b, h, pgx, pgh, pb, ph, pgx, pn, phn);
+                    }
+                    break;
+                default:
+                    Gemm.Multiply(Transpose.None, b, T.One, s.H[l], h, p.RecurrentWeightT, T.One, gates, gh);
+                    ApplyActivation(gates, s.HNext[l]);
+                    break;
+            }
+            s.HNext[l].AsSpan().CopyTo(s.H[l]);
+            x = s.H[l];
+        }
+        int top = Architecture.TopHiddenSize, o = Architecture.OutputSize;
+        ParameterSlice rb = Layout.Get(-1, ParameterKind.ReadoutBias);
+        Span<T> y = output.Slice(0, b * o);
+        for (int r = 0; r < b; r++) _parameters.AsSpan(rb.Offset, o).CopyTo(y.Slice(r * o, o));
+        Gemm.Multiply(Transpose.None, b, T.One, x, top, _readoutT, T.One, y, o);
+    }
+
+    internal void ApplyActivation(ReadOnlySpan<T> pre, Span<T> h)
+    {
+        switch (Architecture.Activation)
+        {
+            case Activation.Relu: VectorMath.Relu(pre, h, Path); break;
+            case Activation.Sigmoid: VectorMath.Sigmoid(pre, h, Path); break;
+            default: VectorMath.Tanh(pre, h, Path); break;
+        }
+    }
+
+    /// <summary>Rebuilds the packed weights if the parameters changed since the last packing.</summary>
+    internal void EnsurePacked()
+    {
+        if (_packedVersion == _version) return;
+        lock (_packLock)
+        {
+            int version = _version;
+            if (_packedVersion == version) return;
+            int g = Architecture.GateCount;
+            for (int l = 0; l < Architecture.NumLayers; l++)
+            {
+                int h = Architecture.HiddenSizes[l], i = Architecture.LayerInputSize(l);
+                LayerPacks p = _packs[l];
+                ParameterSlice wih = Layout.Get(l, ParameterKind.InputWeight), whh = Layout.Get(l, ParameterKind.RecurrentWeight);
+                ParameterSlice bih = Layout.Get(l, ParameterKind.InputBias), bhh = Layout.Get(l, ParameterKind.RecurrentBias);
+                // W_ih is (G·H) x I: x · W_ihᵀ packs its transpose. W_hh likewise, plus W_hh itself for backward (dh_prev = dGates · W_hh).
+                p.InputWeightT.Pack(Transpose.Transposed, _parameters.AsSpan(wih.Offset, wih.Length), i);
+                p.RecurrentWeightT.Pack(Transpose.Transposed, _parameters.AsSpan(whh.Offset, whh.Length), h);
+                p.RecurrentWeight.Pack(Transpose.None, _parameters.AsSpan(whh.Offset, whh.Length), h);
+                // LSTM and Elman fold both biases into the pre-activation; GRU keeps b_hh apart (r multiplies W_hn h + b_hn).
+                Span<T> bias = p.InputBias;
+                _parameters.AsSpan(bih.Offset, bih.Length).CopyTo(bias);
+                if (Architecture.Cell != CellType.Gru) VectorMath.Add<T>(bias, _parameters.AsSpan(bhh.Offset, bhh.Length), bias);
+            }
+            ParameterSlice rw = Layout.Get(-1, ParameterKind.ReadoutWeight);
+            _readoutT.Pack(Transpose.Transposed, _parameters.AsSpan(rw.Offset, rw.Length), Architecture.TopHiddenSize);
+            _packedVersion = version;
+        }
+    }
+
+    internal LayerPacks Packs(int layer) => _packs[layer];
+
+    /// <summary>Packed weights of one layer. InputBias is b_ih + b_hh for LSTM / Elman, b_ih for GRU.</summary>
+    internal sealed record LayerPacks(PackedMatrix<T> InputWeightT, PackedMatrix<T> RecurrentWeightT, PackedMatrix<T> RecurrentWeight, T[] InputBias);
+}
