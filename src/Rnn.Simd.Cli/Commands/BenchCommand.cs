@@ -131,7 +131,7 @@ public sealed class BenchCommand(CliOutput output) : Command<BenchSettings>
         {
             table.AddRow(
                 Invariant(r.M), Invariant(r.N), Invariant(r.K), Invariant(r.Threads),
-                r.Prepacked ? "pre-packed" : "packed per call",
+                r.Prepacked ? "pre-packed" : "row-major",
                 r.MicrosecondsPerCall.ToString(r.MicrosecondsPerCall < 100 ? "F2" : "F0", CultureInfo.InvariantCulture),
                 r.Gflops.ToString("F1", CultureInfo.InvariantCulture),
                 (r.FractionOfPeak * 100).ToString("F0", CultureInfo.InvariantCulture));

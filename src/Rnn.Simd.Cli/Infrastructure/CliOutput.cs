@@ -14,11 +14,13 @@ public sealed class CliOutput
     {
         Out = stdout;
         Error = stderr;
+        // Escape codes only on the real, unredirected console; a captured writer or a pipe gets plain text.
+        bool terminal = ReferenceEquals(stdout, System.Console.Out) && !System.Console.IsOutputRedirected;
         Console = AnsiConsole.Create(new AnsiConsoleSettings
         {
-            Ansi = AnsiSupport.Detect,
-            ColorSystem = ColorSystemSupport.Detect,
-            Interactive = InteractionSupport.Detect,
+            Ansi = terminal ? AnsiSupport.Detect : AnsiSupport.No,
+            ColorSystem = terminal ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
+            Interactive = terminal ? InteractionSupport.Detect : InteractionSupport.No,
             Out = new AnsiConsoleOutput(stdout),
         });
     }
