@@ -9,7 +9,7 @@ namespace Rnn.Simd.Cli.Bench;
 /// <param name="Batches">Timed batches per case; the median is reported (at least 7).</param>
 public sealed record BenchBudget(TimeSpan Peak, TimeSpan Bandwidth, long BandwidthBufferBytes, TimeSpan Warmup, TimeSpan Batch, int Batches)
 {
-    /// <summary>The default: about 10-15 s in all on a 2-core machine.</summary>
+    /// <summary>The default: about 10 s in all on a 2-core AVX2 machine.</summary>
     public static BenchBudget Full { get; } = new(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1), 256L << 20,
         TimeSpan.FromMilliseconds(150), TimeSpan.FromMilliseconds(30), 11);
 

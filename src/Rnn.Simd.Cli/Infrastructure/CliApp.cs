@@ -46,7 +46,7 @@ public static class CliApp
             .WithExample("info")
             .WithExample("info", "--json");
         config.AddCommand<BenchCommand>("bench")
-            .WithDescription("Quick benchmark of this machine: FP32 peak, memory bandwidth, GEMM at RNN shapes (about 10-15 s).")
+            .WithDescription("Quick benchmark of this machine: FP32 peak, memory bandwidth, GEMM at RNN shapes (about 10 s).")
             .WithExample("bench")
             .WithExample("bench", "--json")
             .WithExample("bench", "--threads", "8", "--isa", "vector128");
