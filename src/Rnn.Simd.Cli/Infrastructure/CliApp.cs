@@ -1,0 +1,115 @@
+using Rnn.Simd.Cli.Commands;
+using Spectre.Console.Cli;
+
+namespace Rnn.Simd.Cli.Infrastructure;
+
+/// <summary>
+/// Builds the command tree and turns every failure into one line on stderr plus an exit code. A new command (train,
+/// forecast, evaluate, gradcheck, ...) is one <c>AddCommand</c> line in <see cref="Configure"/> and one class in
+/// Commands/; it takes a <see cref="CliOutput"/> in its constructor and throws <see cref="CliException"/> (or any
+/// <see cref="ArgumentException"/>, <see cref="IOException"/>, ...) with a message for the user.
+/// </summary>
+public static class CliApp
+{
+    /// <summary>Parses and runs one command line; returns the exit code.</summary>
+    public static int Run(string[] args, CliOutput output)
+    {
+        var app = new CommandApp();
+        var started = new StartedInterceptor();
+        app.Configure(config =>
+        {
+            config.SetInterceptor(started);
+            Configure(config, output);
+        });
+        try
+        {
+            return app.Run(args);
+        }
+        catch (Exception e)
+        {
+            return Report(e, started.Started, output);
+        }
+    }
+
+    private static void Configure(IConfigurator config, CliOutput output)
+    {
+        config.Settings.Registrar.RegisterInstance(output);
+        config.SetApplicationName(ToolInfo.Name);
+        config.SetApplicationVersion(ToolInfo.Version);
+        config.ConfigureConsole(output.Console);
+        // Errors are reported by Run as one line on stderr, never as Spectre's multi-line rendering or a stack trace.
+        config.PropagateExceptions();
+        config.UseStrictParsing();
+
+        config.AddCommand<InfoCommand>("info")
+            .WithDescription("Show the ISA path in use, vector width, cores, runtime, CPU model and the single-core FP32 peak.")
+            .WithExample("info")
+            .WithExample("info", "--json");
+        config.AddCommand<BenchCommand>("bench")
+            .WithDescription("Quick benchmark of this machine: FP32 peak, memory bandwidth, GEMM at RNN shapes (about 10 s).")
+            .WithExample("bench")
+            .WithExample("bench", "--json")
+            .WithExample("bench", "--threads", "8", "--isa", "vector128");
+    }
+
+    private static int Report(Exception e, bool commandStarted, CliOutput output)
+    {
+        // Spectre wraps exceptions thrown while constructing or running a command; report the cause.
+        while (e is CommandRuntimeException { InnerException: not null } || e is AggregateException { InnerException: not null }
+            || e is System.Reflection.TargetInvocationException { InnerException: not null })
+        {
+            e = e.InnerException!;
+        }
+
+        (int code, string message) = e switch
+        {
+            OperationCanceledException => (ExitCodes.Cancelled, "cancelled"),
+            CommandParseException or CommandRuntimeException or CliUsageException => (ExitCodes.Usage, e.Message),
+            // Thrown while binding option values (a type converter rejecting a value), before the command ran.
+            ArgumentException or FormatException or InvalidOperationException or NotSupportedException when !commandStarted =>
+                (ExitCodes.Usage, "invalid option value: " + (e is ArgumentException ae && ae.ParamName is not null
+                    ? ae.Message.Replace($" (Parameter '{ae.ParamName}')", "", StringComparison.Ordinal)
+                    : e.Message)),
+            CliException or ArgumentException or IOException or UnauthorizedAccessException
+                or PlatformNotSupportedException or NotSupportedException or InvalidOperationException
+                or FormatException or OutOfMemoryException => (ExitCodes.Failure, e.Message),
+            _ => (ExitCodes.Failure, $"{e.GetType().Name}: {e.Message}"),
+        };
+        output.Error.WriteLine($"{ToolInfo.Name}: error: {OneLine(message)}");
+        if (string.Equals(Environment.GetEnvironmentVariable("RNN_SIMD_DEBUG"), "1", StringComparison.Ordinal))
+            output.Error.WriteLine(e.ToString());
+        output.Error.Flush();
+        return code;
+    }
+
+    private static string OneLine(string message)
+    {
+        string[] parts = message.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        return parts.Length == 0 ? "unknown error" : string.Join(' ', parts);
+    }
+}
+
+/// <summary>Records that binding succeeded and the command is about to run.</summary>
+internal sealed class StartedInterceptor : ICommandInterceptor
+{
+    public bool Started { get; private set; }
+
+    public void Intercept(CommandContext context, CommandSettings settings) => Started = true;
+}
+
+/// <summary>A failure to report to the user as one line (exit code <see cref="ExitCodes.Failure"/>).</summary>
+public class CliException : Exception
+{
+    /// <summary>Creates the exception with a message for the user.</summary>
+    public CliException(string message) : base(message) { }
+
+    /// <summary>Creates the exception with a message for the user and the underlying cause.</summary>
+    public CliException(string message, Exception inner) : base(message, inner) { }
+}
+
+/// <summary>A wrong command line (an invalid option value), reported with exit code <see cref="ExitCodes.Usage"/>.</summary>
+public sealed class CliUsageException : CliException
+{
+    /// <summary>Creates the exception with a message for the user.</summary>
+    public CliUsageException(string message) : base(message) { }
+}
