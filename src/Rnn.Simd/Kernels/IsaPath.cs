@@ -48,8 +48,7 @@ public static class Isa
     /// <summary>All concrete paths (not <see cref="IsaPath.Auto"/>) this machine supports, narrowest first.</summary>
     public static IReadOnlyList<IsaPath> SupportedPaths { get; } = BuildSupported();
 
-    /// <summary>Width in bytes of one vector on the given path (4 for scalar float, by convention of one element of 4 bytes... see remarks).</summary>
-    /// <remarks>Scalar reports 0: it has no vector register.</remarks>
+    /// <summary>Width in bytes of one vector register on the given path: 64, 32 or 16; 0 for the scalar path, which has none.</summary>
     public static int VectorBytes(IsaPath path) => Resolve(path) switch
     {
         IsaPath.Vector128 => 16,
