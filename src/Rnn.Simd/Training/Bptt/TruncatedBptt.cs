@@ -59,7 +59,13 @@ public sealed unsafe class TruncatedBptt<T> where T : unmanaged, IBinaryFloating
         State = network.CreateState(batchSize);
         int g = _arch.GateCount, rb = _r * _b;
         _layers = new LayerRing[_arch.NumLayers];
-        for (int l = 0; l < _layers.Length; l++) _layers[l] = new LayerRing(_arch.Cell, rb, _b, _arch.HiddenSizes[l], g);
+        for (int l = 0; l < _layers.Length; l++)
+        {
+            _layers[l] = new LayerRing(_arch.Cell, rb, _b, _arch.HiddenSizes[l], g)
+            {
+                RecurrentBiasOffset = network.Layout.Get(l, ParameterKind.RecurrentBias).Offset,
+            };
+        }
         _x0 = new Pinned(rb * _arch.InputSize);
         _dInputs = new Pinned(rb * _arch.InputSize);
         _y = new Pinned(_tf * _b * _arch.OutputSize);
@@ -176,8 +182,7 @@ public sealed unsafe class TruncatedBptt<T> where T : unmanaged, IBinaryFloating
                     {
                         T* ghq = lr.Gh.Ptr + q * _b * gh;
                         Gemm.Multiply(Transpose.None, _b, T.One, new ReadOnlySpan<T>(hp, _b * h), h, packs.RecurrentWeightT, T.Zero, new Span<T>(ghq, _b * gh), gh, _threads);
-                        ParameterSlice bhh = _net.Layout.Get(l, ParameterKind.RecurrentBias);
-                        fixed (T* pb = &p[bhh.Offset]) CellPointwise.GruForward(path, _b, h, gq, ghq, pb, hp, gq, lr.Ghn.Ptr + q * _b * h, hq);
+                        fixed (T* pb = &p[lr.RecurrentBiasOffset]) CellPointwise.GruForward(path, _b, h, gq, ghq, pb, hp, gq, lr.Ghn.Ptr + q * _b * h, hq);
                         break;
                     }
                     default:
@@ -332,6 +337,7 @@ public sealed unsafe class TruncatedBptt<T> where T : unmanaged, IBinaryFloating
     private sealed class LayerRing
     {
         public readonly int H;
+        public int RecurrentBiasOffset;
         public readonly Pinned G, Gh, Hs, HPrev, CPrev, TanhC, Ghn, DG, DGh, DAbove, DhRec, DhTot, Dc;
 
         public LayerRing(CellType cell, int rows, int batch, int hidden, int gates)
