@@ -73,7 +73,7 @@ public static class Program
                 string name = $"{benchmarkCase.Descriptor.DisplayInfo} [{benchmarkCase.Parameters.DisplayInfo}]";
                 if (report is null || !report.Success || report.ResultStatistics is null)
                 {
-                    problems.Add($"failed: {name}");
+                    problems.Add($"failed (its exception is in the log above): {name}");
                     continue;
                 }
                 if (smoke)
