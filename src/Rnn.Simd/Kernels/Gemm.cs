@@ -131,24 +131,31 @@ public static unsafe class Gemm
             GemmDriver.ScaleC(g.C, g.Ldc, g.M, g.N, g.Beta);
             return;
         }
+        int threads = maxThreads == 1 ? 1 : Math.Min(maxThreads == 0 ? int.MaxValue : maxThreads, WorkerPool.Shared.MaxDegreeOfParallelism);
+        if (threads > 1 && maxThreads == 0 && (long)g.M * g.N * g.K < GemmBlocking.ParallelThreshold) threads = 1;
         if (g.M == 1 && (g.PackedB != null || g.TransB == Transpose.None))
         {
-            if (g.TransA == Transpose.None || g.Lda == 1)
+            T* x = g.A;
+            if (g.TransA == Transpose.Transposed && g.Lda != 1)
             {
-                GemmDriver.OneRow(path, g, g.A);
-                return;
+                x = g.K <= GemmScratch<T>.RowCapacity ? GemmScratch<T>.ForCurrentThread().Row : null;
+                if (x != null) for (int kk = 0; kk < g.K; kk++) x[kk] = g.A[kk * g.Lda];
             }
-            if (g.K <= GemmScratch<T>.RowCapacity)
+            if (x != null)
             {
-                T* row = GemmScratch<T>.ForCurrentThread().Row;
-                for (int kk = 0; kk < g.K; kk++) row[kk] = g.A[kk * g.Lda];
-                GemmDriver.OneRow(path, g, row);
+                if (threads <= 1)
+                {
+                    GemmDriver.OneRow(path, g, x);
+                    return;
+                }
+                GemmJob<T> rowJob = GemmJob<T>.ForCurrentThread();
+                rowJob.PrepareOneRow(path, g, x, threads);
+                WorkerPool.Shared.Run(rowJob, rowJob.Parts);
+                rowJob.Clear();
                 return;
             }
         }
 
-        int threads = maxThreads == 1 ? 1 : Math.Min(maxThreads == 0 ? int.MaxValue : maxThreads, WorkerPool.Shared.MaxDegreeOfParallelism);
-        if (threads > 1 && maxThreads == 0 && (long)g.M * g.N * g.K < GemmBlocking.ParallelThreshold) threads = 1;
         if (threads <= 1)
         {
             RunRange(path, g, 0, g.M, 0, g.N);
@@ -176,22 +183,37 @@ public static unsafe class Gemm
     /// One parallel GEMM: the output is cut into contiguous blocks of whole NR-column panels (or of MR-row panels when
     /// N is too narrow), one per part. Each element is computed by exactly one part in the same order as on one thread.
     /// </summary>
-    private sealed class GemmJob<T> : IParallelJob where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    private sealed unsafe class GemmJob<T> : IParallelJob where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
         [ThreadStatic] private static GemmJob<T>? t_job;
         private GemmArgs<T> _args;
         private IsaPath _path;
-        private bool _splitColumns;
+        private bool _splitColumns, _oneRow;
+        private T* _row;
         private int _unit, _units;
 
         public int Parts { get; private set; }
 
         public static GemmJob<T> ForCurrentThread() => t_job ??= new GemmJob<T>();
 
+        /// <summary>A one-row product split into column ranges of whole NR panels.</summary>
+        public void PrepareOneRow(IsaPath path, in GemmArgs<T> g, T* row, int threads)
+        {
+            _args = g;
+            _path = path;
+            _oneRow = true;
+            _row = row;
+            _splitColumns = true;
+            _unit = GemmDriver.PanelWidth<T>(path);
+            _units = (g.N + _unit - 1) / _unit;
+            Parts = Math.Min(threads, _units);
+        }
+
         public void Prepare(IsaPath path, in GemmArgs<T> g, int threads)
         {
             _args = g;
             _path = path;
+            _oneRow = false;
             int nr = GemmDriver.PanelWidth<T>(path), mr = GemmDriver.PanelHeight<T>(path);
             int colUnits = (g.N + nr - 1) / nr, rowUnits = (g.M + mr - 1) / mr;
             _splitColumns = colUnits >= threads || colUnits >= rowUnits;
@@ -200,12 +222,26 @@ public static unsafe class Gemm
             Parts = Math.Min(threads, _units);
         }
 
-        public void Clear() => _args = default;
+        public void Clear()
+        {
+            _args = default;
+            _row = null;
+        }
 
         public void Execute(int index)
         {
             int u0 = (int)((long)_units * index / Parts), u1 = (int)((long)_units * (index + 1) / Parts);
-            if (_splitColumns)
+            if (_oneRow)
+            {
+                int j0 = u0 * _unit, j1 = Math.Min(_args.N, u1 * _unit);
+                GemmArgs<T> part = _args;
+                part.N = j1 - j0;
+                part.C += j0;
+                if (part.PackedB != null) part.PackedB += (nint)(j0 / _unit) * part.K * _unit;
+                else part.B += j0;
+                GemmDriver.OneRow(_path, part, _row);
+            }
+            else if (_splitColumns)
                 RunRange(_path, _args, 0, _args.M, u0 * _unit, Math.Min(_args.N, u1 * _unit));
             else
                 RunRange(_path, _args, u0 * _unit, Math.Min(_args.M, u1 * _unit), 0, _args.N);

@@ -87,6 +87,10 @@ internal sealed class WorkerPool
 
     private void WorkerLoop()
     {
+        // Allocate this thread's GEMM packing buffers now, not on whichever later run it first joins, so that
+        // steady-state runs allocate nothing on any thread.
+        GemmCore.GemmScratch<float>.ForCurrentThread();
+        GemmCore.GemmScratch<double>.ForCurrentThread();
         while (true)
         {
             _wake.Wait();
