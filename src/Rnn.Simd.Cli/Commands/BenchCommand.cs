@@ -225,8 +225,8 @@ public sealed class BenchCommand(CliOutput output) : Command<BenchSettings>
                 r.AllocatedBytes.ToString("0.##", CultureInfo.InvariantCulture));
         }
         console.Write(table);
-        console.WriteLine("GFLOP/s: recurrent matmuls only, 3·T·2·B·(I+H)·G·H per window (G = 1 Elman, 4 LSTM, 3 GRU).");
-        console.WriteLine("Alloc: bytes allocated per window by the timing thread (0 expected).");
+        console.WriteLine("GFLOP/s: recurrent matmuls only, 3·T·2·B·(I+H)·G·H per window");
+        console.WriteLine("(G = 1 Elman, 4 LSTM, 3 GRU). Alloc: bytes allocated per window (0 expected).");
     }
 
     private static void WriteInferenceTable(IAnsiConsole console, IReadOnlyList<InferenceResult> rows)
@@ -246,7 +246,8 @@ public sealed class BenchCommand(CliOutput output) : Command<BenchSettings>
                 r.AllocatedBytes.ToString("0.##", CultureInfo.InvariantCulture));
         }
         console.Write(table);
-        console.WriteLine("GFLOP/s: matmuls only, 2·(I+H)·G·H per step. Alloc: bytes allocated per step (0 expected).");
+        console.WriteLine("GFLOP/s: matmuls only, 2·(I+H)·G·H per step.");
+        console.WriteLine("Alloc: bytes allocated per step by the timing thread (0 expected).");
     }
 
     private static string CellName(string cell) => cell == "Elman" ? "Elman/tanh" : cell.ToUpperInvariant();
