@@ -19,8 +19,8 @@ public sealed record BenchBudget(TimeSpan Peak, TimeSpan Bandwidth, long Bandwid
     public required IReadOnlyList<int> RnnHiddenSizes { get; init; }
 
     /// <summary>
-    /// The default: about 10 s for the probes and GEMM plus about 20 s for train and inference on an idle 2-core AVX2
-    /// machine. Train cases warm up for 100 ms and at least 2 windows, then time 3 to 7 batches of about 20 ms (one
+    /// The default: about 10 s for the probes and GEMM plus about 12 s for train and inference on a 2-core AVX2
+    /// machine (22 s in all measured under load; the budgets are times, so an idle machine is not much faster). Train cases warm up for 100 ms and at least 2 windows, then time 3 to 7 batches of about 20 ms (one
     /// window per batch for the big cases, which take 0.1-0.3 s a window); inference cases warm up for 100 ms, then
     /// time 7 batches of 20 ms.
     /// </summary>
