@@ -36,7 +36,7 @@ public sealed class GradcheckSettings : CommandSettings
 
     /// <summary>Hidden sizes: "H" or "H1,H2".</summary>
     [CommandOption("--hidden <H>")]
-    [Description("Hidden size H of the 1-layer networks (default 5); the 2-layer networks use [H, H-1]. \"H1,H2\" sets the 2-layer sizes, H1 also the 1-layer size.")]
+    [Description("Hidden size H of the 1-layer networks (default 5); the 2-layer networks use [[H, H-1]]. \"H1,H2\" sets the 2-layer sizes, H1 also the 1-layer size.")]
     public string? Hidden { get; init; }
 
     /// <summary>n of the schedules.</summary>
@@ -65,7 +65,7 @@ public sealed class GradcheckSettings : CommandSettings
     public string? Tolerance { get; init; }
 
     /// <summary>h of the finite-difference stencil.</summary>
-    [CommandOption("--step <H>")]
+    [CommandOption("--step <STEP>")]
     [Description("Step h of the fourth-order central-difference stencil (default 1e-3).")]
     public string? Step { get; init; }
 

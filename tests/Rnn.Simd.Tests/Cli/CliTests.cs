@@ -302,6 +302,19 @@ public class CliTests
         Assert.Matches(@"^\d+\.\d+\.\d+", stdout.Trim());
     }
 
+    [Theory]
+    [InlineData("info")]
+    [InlineData("bench")]
+    [InlineData("gradcheck")]
+    public void CommandHelp_RendersEveryOption(string command)
+    {
+        var (code, stdout, stderr) = Run(command, "--help");
+
+        Assert.Equal(0, code); // an unescaped [ ] in a description is Spectre markup and fails rendering
+        Assert.Equal("", stderr);
+        Assert.Contains("--json", stdout, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Help_ListsCommands()
     {
