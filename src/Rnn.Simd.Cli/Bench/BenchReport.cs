@@ -4,7 +4,7 @@ namespace Rnn.Simd.Cli.Bench;
 
 /// <summary>
 /// The document <c>rnn-simd bench --json</c> prints. The schema is documented in README-cli.md; keep it stable:
-/// add fields or sections (later: "train", "inference", "optimizer" lists), never rename or remove one, and bump
+/// add fields or sections (later: an "optimizer" list), never rename or remove one, and bump
 /// <see cref="SchemaVersion"/> only for an incompatible change.
 /// </summary>
 public sealed record BenchReport
@@ -33,8 +33,87 @@ public sealed record BenchReport
     /// <summary>Single-thread streaming copy bandwidth, GB/s (read + write bytes).</summary>
     [JsonPropertyName("bandwidthGBps")] public required double BandwidthGBps { get; init; }
 
-    /// <summary>One row per GEMM case.</summary>
+    /// <summary>One row per GEMM case (empty when the gemm section was not run).</summary>
     [JsonPropertyName("gemm")] public required IReadOnlyList<GemmResult> Gemm { get; init; }
+
+    /// <summary>One row per training case (empty when the train section was not run).</summary>
+    [JsonPropertyName("train")] public required IReadOnlyList<TrainResult> Train { get; init; }
+
+    /// <summary>One row per inference case (empty when the inference section was not run).</summary>
+    [JsonPropertyName("inference")] public required IReadOnlyList<InferenceResult> Inference { get; init; }
+}
+
+/// <summary>
+/// One training case: a window of BPTT(T, T) with MSE (TruncatedBptt.Window) plus a plain SGD update, FP32, 1 layer.
+/// </summary>
+public sealed record TrainResult
+{
+    /// <summary>Cell type: "Elman" (tanh), "Lstm" or "Gru".</summary>
+    [JsonPropertyName("cell")] public required string Cell { get; init; }
+
+    /// <summary>B, streams per window.</summary>
+    [JsonPropertyName("batch")] public required int Batch { get; init; }
+
+    /// <summary>H.</summary>
+    [JsonPropertyName("hidden")] public required int Hidden { get; init; }
+
+    /// <summary>I.</summary>
+    [JsonPropertyName("input")] public required int Input { get; init; }
+
+    /// <summary>O.</summary>
+    [JsonPropertyName("output")] public required int Output { get; init; }
+
+    /// <summary>T, steps per window.</summary>
+    [JsonPropertyName("window")] public required int Window { get; init; }
+
+    /// <summary>The schedule, "BPTT(50,50)".</summary>
+    [JsonPropertyName("bptt")] public required string Bptt { get; init; }
+
+    /// <summary>maxThreads of the BPTT engine.</summary>
+    [JsonPropertyName("threads")] public required int Threads { get; init; }
+
+    /// <summary>Median microseconds per window, update included.</summary>
+    [JsonPropertyName("microsecondsPerWindow")] public required double MicrosecondsPerWindow { get; init; }
+
+    /// <summary>Recurrent matmul GFLOP/s: 3·T·2·B·(I + H)·G·H per window over the median time.</summary>
+    [JsonPropertyName("gflops")] public required double Gflops { get; init; }
+
+    /// <summary>gflops / (peakGflops · min(threads, cores)).</summary>
+    [JsonPropertyName("fractionOfPeak")] public required double FractionOfPeak { get; init; }
+
+    /// <summary>Bytes the timing thread allocated per timed window, 2 decimals (0 is expected).</summary>
+    [JsonPropertyName("allocatedBytes")] public required double AllocatedBytes { get; init; }
+}
+
+/// <summary>One inference case: RecurrentNetwork.Step of one stream, FP32, 1 layer.</summary>
+public sealed record InferenceResult
+{
+    /// <summary>Cell type: "Elman" (tanh), "Lstm" or "Gru".</summary>
+    [JsonPropertyName("cell")] public required string Cell { get; init; }
+
+    /// <summary>B, always 1.</summary>
+    [JsonPropertyName("batch")] public required int Batch { get; init; }
+
+    /// <summary>H.</summary>
+    [JsonPropertyName("hidden")] public required int Hidden { get; init; }
+
+    /// <summary>I.</summary>
+    [JsonPropertyName("input")] public required int Input { get; init; }
+
+    /// <summary>O.</summary>
+    [JsonPropertyName("output")] public required int Output { get; init; }
+
+    /// <summary>Median microseconds per step.</summary>
+    [JsonPropertyName("microsecondsPerStep")] public required double MicrosecondsPerStep { get; init; }
+
+    /// <summary>Matmul GFLOP/s: 2·B·(I + H)·G·H per step over the median time.</summary>
+    [JsonPropertyName("gflops")] public required double Gflops { get; init; }
+
+    /// <summary>gflops / peakGflops (one thread).</summary>
+    [JsonPropertyName("fractionOfPeak")] public required double FractionOfPeak { get; init; }
+
+    /// <summary>Bytes the timing thread allocated per timed step, 2 decimals (0 is expected).</summary>
+    [JsonPropertyName("allocatedBytes")] public required double AllocatedBytes { get; init; }
 }
 
 /// <summary>One GEMM case: C[m x n] = A[m x k] · B[k x n], FP32, row-major.</summary>

@@ -33,6 +33,18 @@ public sealed class BenchSettings : CommandSettings
     [Description("ISA path to benchmark: auto (default), scalar, vector128, vector256 or vector512.")]
     public string? Isa { get; init; }
 
+    /// <summary>Sections to run (raw text; see <see cref="SectionSet"/>).</summary>
+    [CommandOption("--sections <LIST>")]
+    [Description("Comma-separated sections to run: gemm, train, inference (default: all). Peak and bandwidth are always measured.")]
+    public string? Sections { get; init; }
+
+    /// <summary>Names accepted by <c>--sections</c>, in run order.</summary>
+    public static IReadOnlyList<string> SectionNames { get; } = ["gemm", "train", "inference"];
+
+    /// <summary>The parsed <c>--sections</c>; every section when absent.</summary>
+    public IReadOnlyList<string> SectionSet =>
+        OptionValues.ParseNameSet("--sections", Sections, SectionNames, out IReadOnlyList<string>? value).Successful ? value ?? SectionNames : SectionNames;
+
     /// <summary>The parsed <c>--threads</c>, or null when absent.</summary>
     public int? ThreadCount => OptionValues.ParseInt("--threads", Threads, 0, 1024, out int? value).Successful ? value : null;
 
@@ -44,6 +56,8 @@ public sealed class BenchSettings : CommandSettings
     {
         ValidationResult threads = OptionValues.ParseInt("--threads", Threads, 0, 1024, out _);
         if (!threads.Successful) return threads;
+        ValidationResult sections = OptionValues.ParseNameSet("--sections", Sections, SectionNames, out _);
+        if (!sections.Successful) return sections;
         return OptionValues.ParseEnum<IsaPath>("--isa", Isa, out _);
     }
 }
@@ -73,22 +87,65 @@ public sealed class BenchCommand(CliOutput output) : Command<BenchSettings>
         double bandwidth = MachineProbe.MeasureBandwidthGBps(budget.Bandwidth, budget.BandwidthBufferBytes);
         cancellationToken.ThrowIfCancellationRequested();
 
-        int? extra = settings.ThreadCount is int t ? (t == 0 ? cores : t) : null;
-        IReadOnlyList<GemmCase> cases = GemmCase.Standard(extra);
-        var rows = new List<GemmResult>(cases.Count);
-        foreach (GemmCase c in cases)
+        IReadOnlyList<string> sections = settings.SectionSet;
+        var gemmRows = new List<GemmResult>();
+        if (sections.Contains("gemm"))
         {
-            output.Progress(FormattableString.Invariant(
-                $"gemm {c.M}x{c.N}x{c.K}, {c.Threads} thread(s){(c.Prepacked ? ", pre-packed" : "")} ..."));
-            double seconds = GemmBenchmark.Measure(c, path, budget, cancellationToken);
-            double gflops = c.Flops / seconds / 1e9;
-            rows.Add(new GemmResult
+            int? extra = settings.ThreadCount is int t ? (t == 0 ? cores : t) : null;
+            foreach (GemmCase c in GemmCase.Standard(extra))
             {
-                M = c.M, N = c.N, K = c.K, Threads = c.Threads, Prepacked = c.Prepacked,
-                Gflops = Math.Round(gflops, 2),
-                FractionOfPeak = Math.Round(gflops / (peak * Math.Min(c.Threads, cores)), 4),
-                MicrosecondsPerCall = seconds * 1e6,
-            });
+                output.Progress(FormattableString.Invariant(
+                    $"gemm {c.M}x{c.N}x{c.K}, {c.Threads} thread(s){(c.Prepacked ? ", pre-packed" : "")} ..."));
+                double seconds = GemmBenchmark.Measure(c, path, budget, cancellationToken);
+                double gflops = c.Flops / seconds / 1e9;
+                gemmRows.Add(new GemmResult
+                {
+                    M = c.M, N = c.N, K = c.K, Threads = c.Threads, Prepacked = c.Prepacked,
+                    Gflops = Math.Round(gflops, 2),
+                    FractionOfPeak = Math.Round(gflops / (peak * Math.Min(c.Threads, cores)), 4),
+                    MicrosecondsPerCall = seconds * 1e6,
+                });
+            }
+        }
+
+        var trainRows = new List<TrainResult>();
+        if (sections.Contains("train"))
+        {
+            foreach (TrainCase c in TrainCase.Standard(budget.RnnHiddenSizes))
+            {
+                output.Progress(FormattableString.Invariant(
+                    $"train {c.Cell} B={c.Batch} H={c.Hidden}, {TrainCase.Schedule}, {c.Threads} thread(s) ..."));
+                CaseMeasurement m = RnnBenchmarks.MeasureTrain(c, path, budget.Train, cancellationToken);
+                double gflops = c.Flops / m.SecondsPerCall / 1e9;
+                trainRows.Add(new TrainResult
+                {
+                    Cell = c.Cell.ToString(), Batch = c.Batch, Hidden = c.Hidden, Input = TrainCase.Input, Output = TrainCase.Output,
+                    Window = TrainCase.Window, Bptt = TrainCase.Schedule.ToString(), Threads = c.Threads,
+                    MicrosecondsPerWindow = Math.Round(m.SecondsPerCall * 1e6, 3),
+                    Gflops = Math.Round(gflops, 2),
+                    FractionOfPeak = Math.Round(gflops / (peak * Math.Min(c.Threads, cores)), 4),
+                    AllocatedBytes = Math.Round(m.AllocatedBytesPerCall, 2),
+                });
+            }
+        }
+
+        var inferenceRows = new List<InferenceResult>();
+        if (sections.Contains("inference"))
+        {
+            foreach (InferenceCase c in InferenceCase.Standard(budget.RnnHiddenSizes))
+            {
+                output.Progress(FormattableString.Invariant($"inference {c.Cell} B={InferenceCase.Batch} H={c.Hidden}, 1 thread ..."));
+                CaseMeasurement m = RnnBenchmarks.MeasureInference(c, path, budget.Inference, cancellationToken);
+                double gflops = c.Flops / m.SecondsPerCall / 1e9;
+                inferenceRows.Add(new InferenceResult
+                {
+                    Cell = c.Cell.ToString(), Batch = InferenceCase.Batch, Hidden = c.Hidden, Input = TrainCase.Input, Output = TrainCase.Output,
+                    MicrosecondsPerStep = Math.Round(m.SecondsPerCall * 1e6, 3),
+                    Gflops = Math.Round(gflops, 2),
+                    FractionOfPeak = Math.Round(gflops / peak, 4),
+                    AllocatedBytes = Math.Round(m.AllocatedBytesPerCall, 2),
+                });
+            }
         }
 
         var report = new BenchReport
@@ -99,7 +156,9 @@ public sealed class BenchCommand(CliOutput output) : Command<BenchSettings>
             Cores = cores,
             PeakGflops = Math.Round(peak, 2),
             BandwidthGBps = Math.Round(bandwidth, 2),
-            Gemm = rows,
+            Gemm = gemmRows,
+            Train = trainRows,
+            Inference = inferenceRows,
         };
         output.Progress(FormattableString.Invariant($"done in {Stopwatch.GetElapsedTime(started).TotalSeconds:F1} s"));
 
@@ -117,6 +176,13 @@ public sealed class BenchCommand(CliOutput output) : Command<BenchSettings>
             $"{ToolInfo.Name} {report.Version} bench: {report.IsaDescription}, {report.Cores} logical cores"));
         console.WriteLine(FormattableString.Invariant(
             $"FP32 peak, 1 core: {report.PeakGflops:F1} GFLOP/s; memory bandwidth, 1 thread: {report.BandwidthGBps:F1} GB/s"));
+        if (report.Gemm.Count > 0) WriteGemmTable(console, report.Gemm);
+        if (report.Train.Count > 0) WriteTrainTable(console, report.Train);
+        if (report.Inference.Count > 0) WriteInferenceTable(console, report.Inference);
+    }
+
+    private static void WriteGemmTable(IAnsiConsole console, IReadOnlyList<GemmResult> rows)
+    {
         var table = new Table()
             .Title("GEMM, FP32, C = A·B (median of timed batches)")
             .AddColumn(new TableColumn("M").RightAligned())
@@ -127,18 +193,68 @@ public sealed class BenchCommand(CliOutput output) : Command<BenchSettings>
             .AddColumn(new TableColumn("µs/call").RightAligned())
             .AddColumn(new TableColumn("GFLOP/s").RightAligned())
             .AddColumn(new TableColumn("% of peak").RightAligned());
-        foreach (GemmResult r in report.Gemm)
+        foreach (GemmResult r in rows)
         {
             table.AddRow(
                 Invariant(r.M), Invariant(r.N), Invariant(r.K), Invariant(r.Threads),
                 r.Prepacked ? "pre-packed" : "row-major",
-                r.MicrosecondsPerCall.ToString(r.MicrosecondsPerCall < 100 ? "F2" : "F0", CultureInfo.InvariantCulture),
+                Micros(r.MicrosecondsPerCall),
                 r.Gflops.ToString("F1", CultureInfo.InvariantCulture),
-                (r.FractionOfPeak * 100).ToString("F0", CultureInfo.InvariantCulture));
+                Percent(r.FractionOfPeak));
         }
         console.Write(table);
         console.WriteLine("% of peak = GFLOP/s / (single-core peak x threads). Rows with M = 1..32 are the recurrent product h·W_hh of an LSTM, [B x H]·[H x 4H].");
     }
+
+    private static void WriteTrainTable(IAnsiConsole console, IReadOnlyList<TrainResult> rows)
+    {
+        var table = new Table()
+            .Title(FormattableString.Invariant($"Training, FP32: a window of {rows[0].Bptt} + SGD, I = O = 1"))
+            .AddColumn(new TableColumn("Cell"))
+            .AddColumn(new TableColumn("B").RightAligned())
+            .AddColumn(new TableColumn("H").RightAligned())
+            .AddColumn(new TableColumn("Threads").RightAligned())
+            .AddColumn(new TableColumn("µs/window").RightAligned())
+            .AddColumn(new TableColumn("GFLOP/s").RightAligned())
+            .AddColumn(new TableColumn("% of peak").RightAligned())
+            .AddColumn(new TableColumn("Alloc").RightAligned());
+        foreach (TrainResult r in rows)
+        {
+            table.AddRow(CellName(r.Cell), Invariant(r.Batch), Invariant(r.Hidden), Invariant(r.Threads),
+                Micros(r.MicrosecondsPerWindow), r.Gflops.ToString("F1", CultureInfo.InvariantCulture), Percent(r.FractionOfPeak),
+                r.AllocatedBytes.ToString("0.##", CultureInfo.InvariantCulture));
+        }
+        console.Write(table);
+        console.WriteLine("GFLOP/s: recurrent matmuls only, 3·T·2·B·(I+H)·G·H per window");
+        console.WriteLine("(G = 1 Elman, 4 LSTM, 3 GRU). Alloc: bytes allocated per window (0 expected).");
+    }
+
+    private static void WriteInferenceTable(IAnsiConsole console, IReadOnlyList<InferenceResult> rows)
+    {
+        var table = new Table()
+            .Title("Inference, FP32: one Step, B = 1, I = O = 1, 1 thread")
+            .AddColumn(new TableColumn("Cell"))
+            .AddColumn(new TableColumn("H").RightAligned())
+            .AddColumn(new TableColumn("µs/step").RightAligned())
+            .AddColumn(new TableColumn("GFLOP/s").RightAligned())
+            .AddColumn(new TableColumn("% of peak").RightAligned())
+            .AddColumn(new TableColumn("Alloc").RightAligned());
+        foreach (InferenceResult r in rows)
+        {
+            table.AddRow(CellName(r.Cell), Invariant(r.Hidden), Micros(r.MicrosecondsPerStep),
+                r.Gflops.ToString("F1", CultureInfo.InvariantCulture), Percent(r.FractionOfPeak),
+                r.AllocatedBytes.ToString("0.##", CultureInfo.InvariantCulture));
+        }
+        console.Write(table);
+        console.WriteLine("GFLOP/s: matmuls only, 2·(I+H)·G·H per step.");
+        console.WriteLine("Alloc: bytes allocated per step by the timing thread (0 expected).");
+    }
+
+    private static string CellName(string cell) => cell == "Elman" ? "Elman/tanh" : cell.ToUpperInvariant();
+
+    private static string Micros(double us) => us.ToString(us < 100 ? "F2" : "F0", CultureInfo.InvariantCulture);
+
+    private static string Percent(double fraction) => (fraction * 100).ToString("F0", CultureInfo.InvariantCulture);
 
     private static string Invariant(int value) => value.ToString(CultureInfo.InvariantCulture);
 }

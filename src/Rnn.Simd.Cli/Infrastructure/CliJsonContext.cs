@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Rnn.Simd.Cli.Bench;
 using Rnn.Simd.Cli.Commands;
+using Rnn.Simd.Cli.Gradcheck;
 
 namespace Rnn.Simd.Cli.Infrastructure;
 
@@ -10,6 +11,7 @@ namespace Rnn.Simd.Cli.Infrastructure;
     NumberHandling = JsonNumberHandling.Strict)]
 [JsonSerializable(typeof(BenchReport))]
 [JsonSerializable(typeof(InfoReport))]
+[JsonSerializable(typeof(IReadOnlyList<GradcheckResult>))]
 internal sealed partial class CliJsonContext : JsonSerializerContext
 {
     /// <summary>

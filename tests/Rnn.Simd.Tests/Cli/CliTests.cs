@@ -97,6 +97,129 @@ public class CliTests
             }
         }
         Assert.Equal(14, rows.Count);
+
+        // --quick runs the train and inference sections at H = 32 only.
+        var train = new List<(string Cell, int B, int H, int Threads)>();
+        foreach (JsonElement row in root.GetProperty("train").EnumerateArray())
+        {
+            Assert.Equal(1, row.GetProperty("input").GetInt32());
+            Assert.Equal(1, row.GetProperty("output").GetInt32());
+            Assert.Equal(50, row.GetProperty("window").GetInt32());
+            Assert.Equal("BPTT(50,50)", row.GetProperty("bptt").GetString());
+            AssertPositiveFinite(row, "microsecondsPerWindow");
+            AssertPositiveFinite(row, "gflops");
+            AssertPositiveFinite(row, "fractionOfPeak");
+            AssertNonNegativeFinite(row, "allocatedBytes");
+            train.Add((row.GetProperty("cell").GetString()!, row.GetProperty("batch").GetInt32(),
+                row.GetProperty("hidden").GetInt32(), row.GetProperty("threads").GetInt32()));
+        }
+        foreach (string cell in new[] { "Elman", "Lstm", "Gru" })
+        {
+            foreach (int b in new[] { 1, 32 })
+            {
+                foreach (int threads in new[] { 1, 2 })
+                    Assert.Contains((cell, b, 32, threads), train);
+            }
+        }
+        Assert.Equal(12, train.Count);
+
+        var inference = new List<(string Cell, int H)>();
+        foreach (JsonElement row in root.GetProperty("inference").EnumerateArray())
+        {
+            Assert.Equal(1, row.GetProperty("batch").GetInt32());
+            AssertPositiveFinite(row, "microsecondsPerStep");
+            AssertPositiveFinite(row, "gflops");
+            AssertPositiveFinite(row, "fractionOfPeak");
+            AssertNonNegativeFinite(row, "allocatedBytes");
+            inference.Add((row.GetProperty("cell").GetString()!, row.GetProperty("hidden").GetInt32()));
+        }
+        Assert.Equal([("Elman", 32), ("Lstm", 32), ("Gru", 32)], inference);
+    }
+
+    [Fact]
+    public void BenchJson_Sections_RunsOnlyTheChosenSections()
+    {
+        var (code, stdout, _) = Run("bench", "--json", "--quick", "--sections", "inference");
+
+        Assert.Equal(0, code);
+        using JsonDocument doc = JsonDocument.Parse(stdout);
+        JsonElement root = doc.RootElement;
+        Assert.Equal(0, root.GetProperty("gemm").GetArrayLength());
+        Assert.Equal(0, root.GetProperty("train").GetArrayLength());
+        Assert.Equal(3, root.GetProperty("inference").GetArrayLength());
+        AssertPositiveFinite(root, "peakGflops");
+        AssertPositiveFinite(root, "bandwidthGBps");
+    }
+
+    [Fact]
+    public void Bench_Quick_TrainAndInferenceTables()
+    {
+        var (code, stdout, _) = Run("bench", "--quick", "--sections", "train,inference");
+
+        Assert.Equal(0, code);
+        Assert.Contains("BPTT(50,50)", stdout, StringComparison.Ordinal);
+        Assert.Contains("µs/window", stdout, StringComparison.Ordinal);
+        Assert.Contains("µs/step", stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain("pre-packed", stdout, StringComparison.Ordinal); // no GEMM table
+    }
+
+    [Fact]
+    public void GradcheckJson_AllEighteenCombinationsPass()
+    {
+        var (code, stdout, stderr) = Run("gradcheck", "--json");
+
+        Assert.True(code == 0, stderr);
+        using JsonDocument doc = JsonDocument.Parse(stdout);
+        var seen = new List<(string Cell, int Layers, string Bptt)>();
+        foreach (JsonElement row in doc.RootElement.EnumerateArray())
+        {
+            double error = row.GetProperty("maxRelativeError").GetDouble();
+            Assert.True(double.IsFinite(error) && error >= 0 && error <= 1e-6, $"maxRelativeError = {error}");
+            Assert.True(row.GetProperty("passed").GetBoolean());
+            Assert.False(string.IsNullOrEmpty(row.GetProperty("worstSlice").GetString()));
+            Assert.True(row.GetProperty("checkedEntries").GetInt32() > 0);
+            int layers = row.GetProperty("layers").GetInt32();
+            Assert.Equal(layers, row.GetProperty("hidden").GetArrayLength());
+            seen.Add((row.GetProperty("cell").GetString()!, layers, row.GetProperty("bptt").GetString()!));
+        }
+        Assert.Equal(18, seen.Count);
+        Assert.Equal(18, seen.Distinct().Count());
+        foreach (string cell in new[] { "Elman", "Lstm", "Gru" })
+        {
+            foreach (int layers in new[] { 1, 2 })
+            {
+                foreach (string bptt in new[] { "BPTT(4,1)", "BPTT(4,4)", "BPTT(8,4)" })
+                    Assert.Contains((cell, layers, bptt), seen);
+            }
+        }
+    }
+
+    [Fact]
+    public void Gradcheck_PrintsTableAndIsDeterministic()
+    {
+        var (code, stdout, _) = Run("gradcheck", "--hidden", "3,2", "--steps", "2", "--seed", "7");
+        var (_, again, _) = Run("gradcheck", "--hidden", "3,2", "--steps", "2", "--seed", "7");
+
+        Assert.Equal(0, code);
+        Assert.Equal(stdout, again);
+        foreach (string label in new[] { "Elman/tanh", "LSTM", "GRU", "BPTT(2,1)", "BPTT(2,2)", "BPTT(4,2)", "pass" })
+            Assert.Contains(label, stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain("FAIL", stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Gradcheck_AboveTolerance_ExitsOneWithTheResultsAndOneErrorLine()
+    {
+        // No analytic gradient matches finite differences to 1e-15: every combination fails.
+        var (code, stdout, stderr) = Run("gradcheck", "--json", "--steps", "1", "--hidden", "2", "--tolerance", "1e-15");
+
+        Assert.Equal(1, code);
+        using JsonDocument doc = JsonDocument.Parse(stdout); // the results are still printed
+        Assert.Equal(18, doc.RootElement.GetArrayLength());
+        Assert.Contains(doc.RootElement.EnumerateArray(), row => !row.GetProperty("passed").GetBoolean());
+        string[] errors = stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => l.Contains("error:", StringComparison.Ordinal)).ToArray();
+        Assert.Single(errors);
+        Assert.Contains("exceed the tolerance", errors[0], StringComparison.Ordinal);
     }
 
     [Fact]
@@ -111,6 +234,13 @@ public class CliTests
         Assert.Contains("│       3 │", stdout, StringComparison.Ordinal); // the extra 512³ row on 3 threads
     }
 
+    private static void AssertNonNegativeFinite(JsonElement e, string name)
+    {
+        Assert.Equal(JsonValueKind.Number, e.GetProperty(name).ValueKind);
+        double v = e.GetProperty(name).GetDouble();
+        Assert.True(double.IsFinite(v) && v >= 0, $"{name} = {v}");
+    }
+
     [Theory]
     [InlineData("frobnicate")]
     [InlineData("info", "--bogus")]
@@ -120,6 +250,17 @@ public class CliTests
     [InlineData("bench", "--threads")]
     [InlineData("bench", "--isa", "avx9000")]
     [InlineData("bench", "--isa")]
+    [InlineData("bench", "--sections", "gemm,optimizer")]
+    [InlineData("bench", "--sections")]
+    [InlineData("gradcheck", "--hidden", "0")]
+    [InlineData("gradcheck", "--hidden", "5,4,3")]
+    [InlineData("gradcheck", "--hidden", "5,")]
+    [InlineData("gradcheck", "--steps", "x")]
+    [InlineData("gradcheck", "--seed", "-1")]
+    [InlineData("gradcheck", "--tolerance", "0")]
+    [InlineData("gradcheck", "--tolerance", "NaN")]
+    [InlineData("gradcheck", "--batch")]
+    [InlineData("gradcheck", "--bogus")]
     public void BadCommandLine_GivesUsageExitCodeAndOneLineError(params string[] args)
     {
         var (code, stdout, stderr) = Run(args);
@@ -161,6 +302,19 @@ public class CliTests
         Assert.Matches(@"^\d+\.\d+\.\d+", stdout.Trim());
     }
 
+    [Theory]
+    [InlineData("info")]
+    [InlineData("bench")]
+    [InlineData("gradcheck")]
+    public void CommandHelp_RendersEveryOption(string command)
+    {
+        var (code, stdout, stderr) = Run(command, "--help");
+
+        Assert.Equal(0, code); // an unescaped [ ] in a description is Spectre markup and fails rendering
+        Assert.Equal("", stderr);
+        Assert.Contains("--json", stdout, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Help_ListsCommands()
     {
@@ -169,5 +323,6 @@ public class CliTests
         Assert.Equal(0, code);
         Assert.Contains("info", stdout, StringComparison.Ordinal);
         Assert.Contains("bench", stdout, StringComparison.Ordinal);
+        Assert.Contains("gradcheck", stdout, StringComparison.Ordinal);
     }
 }

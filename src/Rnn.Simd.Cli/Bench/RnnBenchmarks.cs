@@ -1,0 +1,132 @@
+using Rnn.Simd.Cells;
+using Rnn.Simd.Kernels;
+using Rnn.Simd.Network;
+using Rnn.Simd.Training.Bptt;
+
+namespace Rnn.Simd.Cli.Bench;
+
+/// <summary>
+/// One training case: a window of BPTT(T, T) with MSE plus a plain SGD update, FP32, on a 1-layer network with input
+/// size 1 and output size 1.
+/// </summary>
+/// <param name="Cell">Cell type (Elman uses tanh).</param>
+/// <param name="Batch">B, streams per window.</param>
+/// <param name="Hidden">H.</param>
+/// <param name="Threads">maxThreads of the BPTT engine's GEMMs.</param>
+public sealed record TrainCase(CellType Cell, int Batch, int Hidden, int Threads)
+{
+    /// <summary>Steps per window, T (the schedule is BPTT(T, T)).</summary>
+    public const int Window = 50;
+
+    /// <summary>Input size I.</summary>
+    public const int Input = 1;
+
+    /// <summary>Output size O.</summary>
+    public const int Output = 1;
+
+    /// <summary>Recurrent matmul FLOPs of one window: 3 (forward, dh back, weight gradients) x T x 2·B·(I + H)·G·H.</summary>
+    public double Flops => 3.0 * Window * 2.0 * Batch * (Input + Hidden) * Cell.GateCount() * Hidden;
+
+    /// <summary>The schedule, BPTT(50, 50).</summary>
+    public static BpttSchedule Schedule => BpttSchedule.Epochwise(Window);
+
+    /// <summary>Every cell x B in {1, 32} x the given hidden sizes x threads {1, 2}, in that nesting order.</summary>
+    public static IReadOnlyList<TrainCase> Standard(IReadOnlyList<int> hiddenSizes)
+    {
+        var cases = new List<TrainCase>();
+        foreach (CellType cell in RnnBenchmarks.Cells)
+            foreach (int batch in new[] { 1, 32 })
+                foreach (int hidden in hiddenSizes)
+                    foreach (int threads in new[] { 1, 2 })
+                        cases.Add(new(cell, batch, hidden, threads));
+        return cases;
+    }
+}
+
+/// <summary>One inference case: <see cref="RecurrentNetwork{T}.Step"/> of one stream (B = 1), FP32, 1 layer, I = O = 1.</summary>
+/// <param name="Cell">Cell type (Elman uses tanh).</param>
+/// <param name="Hidden">H.</param>
+public sealed record InferenceCase(CellType Cell, int Hidden)
+{
+    /// <summary>Streams per step, B.</summary>
+    public const int Batch = 1;
+
+    /// <summary>Matmul FLOPs of one step: 2·B·(I + H)·G·H (the forward third of <see cref="TrainCase.Flops"/> per step).</summary>
+    public double Flops => 2.0 * Batch * (TrainCase.Input + Hidden) * Cell.GateCount() * Hidden;
+
+    /// <summary>Every cell x the given hidden sizes.</summary>
+    public static IReadOnlyList<InferenceCase> Standard(IReadOnlyList<int> hiddenSizes)
+    {
+        var cases = new List<InferenceCase>();
+        foreach (CellType cell in RnnBenchmarks.Cells)
+            foreach (int hidden in hiddenSizes)
+                cases.Add(new(cell, hidden));
+        return cases;
+    }
+}
+
+/// <summary>Times training windows and inference steps of whole networks (the library's public API, FP32).</summary>
+internal static class RnnBenchmarks
+{
+    /// <summary>The cells benchmarked, in report order.</summary>
+    public static readonly CellType[] Cells = [CellType.Elman, CellType.Lstm, CellType.Gru];
+
+    /// <summary>SGD learning rate of the update after each window; small, so that the weights stay in a normal range.</summary>
+    private const float LearningRate = 1e-3f;
+
+    private const ulong Seed = 20261125;
+
+    /// <summary>
+    /// Times one training window: ZeroGradients, TruncatedBptt.Window (forward, MSE, backward), an SGD update with
+    /// VectorMath.Axpy, MarkParametersChanged (so the next window repacks the weights, as real training does).
+    /// Everything is allocated and the engine has run before the clock starts.
+    /// </summary>
+    public static CaseMeasurement MeasureTrain(TrainCase c, IsaPath path, CaseBudget budget, CancellationToken cancellationToken)
+    {
+        var arch = new NetworkArchitecture(c.Cell, TrainCase.Input, [c.Hidden], TrainCase.Output, Activation.Tanh);
+        var network = new RecurrentNetwork<float>(arch, Seed, path);
+        var engine = new TruncatedBptt<float>(network, c.Batch, TrainCase.Schedule, c.Threads);
+        var rng = new Rng(Seed + 1);
+        float[] inputs = RandomArray(rng, TrainCase.Window * c.Batch * TrainCase.Input);
+        float[] targets = RandomArray(rng, TrainCase.Window * c.Batch * TrainCase.Output);
+        float loss = 0;
+
+        void Window()
+        {
+            network.ZeroGradients();
+            loss = engine.Window(inputs, targets);
+            VectorMath.Axpy(-LearningRate, network.Gradients, network.Parameters);
+            network.MarkParametersChanged();
+        }
+
+        CaseMeasurement m = CaseTimer.Measure(Window, budget, cancellationToken);
+        if (!float.IsFinite(loss))
+            throw new Infrastructure.CliException($"training {c.Cell} B={c.Batch} H={c.Hidden} diverged (loss {loss}); the timing would be meaningless.");
+        return m;
+    }
+
+    /// <summary>Times one inference step of one stream, RecurrentNetwork.Step, with a warm state.</summary>
+    public static CaseMeasurement MeasureInference(InferenceCase c, IsaPath path, CaseBudget budget, CancellationToken cancellationToken)
+    {
+        var arch = new NetworkArchitecture(c.Cell, TrainCase.Input, [c.Hidden], TrainCase.Output, Activation.Tanh);
+        var network = new RecurrentNetwork<float>(arch, Seed, path);
+        NetworkState<float> state = network.CreateState(InferenceCase.Batch);
+        var rng = new Rng(Seed + 2);
+        float[] input = RandomArray(rng, InferenceCase.Batch * TrainCase.Input);
+        float[] output = new float[InferenceCase.Batch * TrainCase.Output];
+
+        void Step() => network.Step(input, output, state);
+
+        CaseMeasurement m = CaseTimer.Measure(Step, budget, cancellationToken);
+        if (!float.IsFinite(output[0]))
+            throw new Infrastructure.CliException($"inference {c.Cell} H={c.Hidden} produced {output[0]}; the timing would be meaningless.");
+        return m;
+    }
+
+    private static float[] RandomArray(Rng rng, int length)
+    {
+        var values = new float[length];
+        for (int i = 0; i < values.Length; i++) values[i] = (float)rng.NextUniform(-1, 1);
+        return values;
+    }
+}
