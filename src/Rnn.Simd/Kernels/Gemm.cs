@@ -43,8 +43,9 @@ public static unsafe class Gemm
     /// <param name="beta">Scale of the existing C; 0 overwrites, 1 accumulates.</param>
     /// <param name="c">C, row-major M x N with leading dimension ldc; overwritten or accumulated into.</param>
     /// <param name="ldc">Leading dimension of C (≥ N).</param>
-    /// <param name="maxThreads">Most threads to use: 1 (the default) runs on the caller only; 0 uses every core
-    /// when the product is large enough (M·N·K ≥ 2^18) to repay waking the workers.</param>
+    /// <param name="maxThreads">Most threads to use: 1 (the default) runs on the caller only; 0 uses every core.
+    /// Either way a product smaller than 2^18 multiply-adds (M·N·K) runs on the caller: waking a worker would cost
+    /// more than it saves.</param>
     /// <param name="path">ISA path; <see cref="IsaPath.Auto"/> is the widest supported.</param>
     /// <exception cref="ArgumentException">A span is too short for its shape, a leading dimension is too small, or C overlaps A or B.</exception>
     /// <exception cref="ArgumentOutOfRangeException">A dimension is negative or maxThreads is negative.</exception>
@@ -132,7 +133,7 @@ public static unsafe class Gemm
             return;
         }
         int threads = maxThreads == 1 ? 1 : Math.Min(maxThreads == 0 ? int.MaxValue : maxThreads, WorkerPool.Shared.MaxDegreeOfParallelism);
-        if (threads > 1 && maxThreads == 0 && (long)g.M * g.N * g.K < GemmBlocking.ParallelThreshold) threads = 1;
+        if (threads > 1 && (long)g.M * g.N * g.K < GemmBlocking.ParallelThreshold) threads = 1;
         if (g.M == 1 && (g.PackedB != null || g.TransB == Transpose.None))
         {
             T* x = g.A;

@@ -31,6 +31,7 @@ internal sealed class WorkerPool
     private WorkerPool(int workers)
     {
         _workers = workers;
+        _ = _workersDone.WaitHandle; // create the kernel event now, not on the first blocking wait (which would allocate then)
         for (int i = 0; i < workers; i++)
         {
             var thread = new Thread(WorkerLoop) { IsBackground = true, Name = $"Rnn.Simd worker {i + 1}" };
