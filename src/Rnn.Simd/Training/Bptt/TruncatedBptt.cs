@@ -32,7 +32,7 @@ public sealed unsafe class TruncatedBptt<T> where T : unmanaged, IBinaryFloating
     private readonly NetworkArchitecture _arch;
     private readonly int _b, _r, _tf, _threads;
     private readonly LayerRing[] _layers;
-    private readonly Pinned _y, _dy, _ones, _dInputs, _x0;
+    private readonly Pinned _y, _dy, _wd, _ones, _dInputs, _x0;
     private readonly Pinned[] _dInitH, _dInitC;
     private readonly long[] _slotTime;
     private long _steps;
@@ -70,6 +70,7 @@ public sealed unsafe class TruncatedBptt<T> where T : unmanaged, IBinaryFloating
         _dInputs = new Pinned(rb * _arch.InputSize);
         _y = new Pinned(_tf * _b * _arch.OutputSize);
         _dy = new Pinned(_tf * _b * _arch.OutputSize);
+        _wd = new Pinned(_tf * _b * _arch.OutputSize);
         _ones = new Pinned(rb);
         _ones.Span.Fill(T.One);
         _dInitH = new Pinned[_layers.Length];
@@ -125,13 +126,24 @@ public sealed unsafe class TruncatedBptt<T> where T : unmanaged, IBinaryFloating
     /// <param name="inputs">τf x B x I, time-major.</param>
     /// <param name="targets">τf x B x O, time-major.</param>
     /// <param name="outputs">Optional: receives the τf x B x O predictions.</param>
-    /// <exception cref="ArgumentException">A span is shorter than its shape.</exception>
-    public T Window(ReadOnlySpan<T> inputs, ReadOnlySpan<T> targets, Span<T> outputs = default)
+    /// <param name="targetWeights">Optional τf x B x O weights w ≥ 0 of the targets: the loss becomes
+    /// Σ w·(y - target)² / (τf·B·O), so a weight of 0 masks a target out (e.g. an anomalous stretch of the series)
+    /// and 1 everywhere equals the plain MSE. The normaliser stays τf·B·O, so masked targets do not inflate the others.</param>
+    /// <exception cref="ArgumentException">A span is shorter than its shape, or a weight is negative or not finite.</exception>
+    public T Window(ReadOnlySpan<T> inputs, ReadOnlySpan<T> targets, Span<T> outputs = default, ReadOnlySpan<T> targetWeights = default)
     {
         int inSize = _arch.InputSize, o = _arch.OutputSize, g = _arch.GateCount;
         if (inputs.Length < _tf * _b * inSize) ThrowHelper.ThrowArgument(nameof(inputs), $"Inputs have {inputs.Length} elements; τf x B x I = {_tf} x {_b} x {inSize} = {_tf * _b * inSize} needed.");
         if (targets.Length < _tf * _b * o) ThrowHelper.ThrowArgument(nameof(targets), $"Targets have {targets.Length} elements; τf x B x O = {_tf * _b * o} needed.");
         if (!outputs.IsEmpty && outputs.Length < _tf * _b * o) ThrowHelper.ThrowDestinationTooShort(nameof(outputs), _tf * _b * o, outputs.Length);
+        if (!targetWeights.IsEmpty)
+        {
+            if (targetWeights.Length < _tf * _b * o) ThrowHelper.ThrowArgument(nameof(targetWeights), $"Target weights have {targetWeights.Length} elements; τf x B x O = {_tf * _b * o} needed.");
+            for (int i = 0; i < _tf * _b * o; i++)
+            {
+                if (!(targetWeights[i] >= T.Zero) || !T.IsFinite(targetWeights[i])) ThrowHelper.ThrowArgument(nameof(targetWeights), $"Target weight {i} is {targetWeights[i]}; weights must be finite and non-negative.");
+            }
+        }
         _net.EnsurePacked();
         T[] p = _net.ParameterArray, grad = _net.GradientArray;
         IsaPath path = _net.Path;
@@ -211,7 +223,19 @@ public sealed unsafe class TruncatedBptt<T> where T : unmanaged, IBinaryFloating
         Span<T> y = _y.Span, dy = _dy.Span;
         ReadOnlySpan<T> tgt = targets.Slice(0, count);
         System.Numerics.Tensors.TensorPrimitives.Subtract(y, tgt, dy);
-        T loss = VectorMath.SumOfSquares<T>(dy) / T.CreateTruncating(count);
+        T loss;
+        if (targetWeights.IsEmpty)
+        {
+            loss = VectorMath.SumOfSquares<T>(dy) / T.CreateTruncating(count);
+        }
+        else
+        {
+            // L = Σ w d² / N with d = y - t: dL/dy = 2 w d / N.
+            Span<T> wd = _wd.Span;
+            VectorMath.Multiply(dy, targetWeights.Slice(0, count), wd);
+            loss = VectorMath.Dot<T>(wd, dy) / T.CreateTruncating(count);
+            wd.CopyTo(dy);
+        }
         VectorMath.Scale(T.CreateTruncating(2.0 / count), dy, dy); // d mean((y - t)²) / dy = 2 (y - t) / N
         if (!outputs.IsEmpty) y.CopyTo(outputs);
         _steps += _tf;
