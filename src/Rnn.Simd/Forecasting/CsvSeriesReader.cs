@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.IO.Compression;
 using System.Text;
@@ -164,6 +165,7 @@ public static class CsvSeriesReader
         s.Equals("NaN", StringComparison.OrdinalIgnoreCase) || s.Equals("NA", StringComparison.OrdinalIgnoreCase)
         || s.Equals("N/A", StringComparison.OrdinalIgnoreCase) || s.Equals("null", StringComparison.OrdinalIgnoreCase);
 
+    [DoesNotReturn]
     private static void ThrowMissing(int index, int lineNumber, string what) =>
         throw new NonFiniteValueException(
             $"Line {lineNumber}: {what} is a missing value (time index {index}). Read with Gaps = GapHandling.InterpolateLinear to interpolate gaps.",

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 
 namespace Rnn.Simd.Forecasting;
@@ -34,6 +35,7 @@ public sealed class TimeSeries
 {
     private readonly float[] _values;
     private readonly string[] _names;
+    private readonly System.Collections.ObjectModel.ReadOnlyCollection<string> _readOnlyNames;
 
     /// <summary>Creates a series from time-major values (copied).</summary>
     /// <param name="values">T x C values, time-major: value (t, c) at t·C + c. NaN marks a missing value.</param>
@@ -53,6 +55,7 @@ public sealed class TimeSeries
     {
         _values = values;
         _names = names;
+        _readOnlyNames = Array.AsReadOnly(names);
         ColumnCount = columnCount;
         Length = values.Length / columnCount;
     }
@@ -94,7 +97,7 @@ public sealed class TimeSeries
     public int ColumnCount { get; }
 
     /// <summary>Column names, one per column.</summary>
-    public IReadOnlyList<string> ColumnNames => _names;
+    public IReadOnlyList<string> ColumnNames => _readOnlyNames;
 
     /// <summary>All values, T x C time-major (value (t, c) at t·C + c).</summary>
     public ReadOnlySpan<float> Values => _values;
@@ -271,6 +274,7 @@ public sealed class TimeSeries
             if (float.IsInfinity(values[i])) ThrowNonFinite(values[i], i / columnCount, i % columnCount, firstDataLine);
     }
 
+    [DoesNotReturn]
     internal static void ThrowNonFinite(float value, int time, int column, int? firstDataLine)
     {
         string line = firstDataLine is int l ? $" on line {l + time}" : "";
