@@ -1,0 +1,138 @@
+using System.Numerics;
+using System.Text;
+using Rnn.Simd.Cells;
+using Rnn.Simd.Kernels;
+using Rnn.Simd.Network;
+using Rnn.Simd.Training.Bptt;
+
+namespace Rnn.Simd.Tests.Infrastructure;
+
+/// <summary>Shared helpers of the cell, network and BPTT tests: seeded data, parameter copies, comparisons with a
+/// message that names the worst element (and its parameter slice), and a driver that runs a sequence through
+/// <see cref="TruncatedBptt{T}"/> window by window.</summary>
+public static class RecurrentTestKit
+{
+    public static readonly CellType[] AllCells = [CellType.Elman, CellType.Lstm, CellType.Gru];
+
+    /// <summary>n values uniform in [lo, hi) from a fixed seed (the library's deterministic generator).</summary>
+    public static double[] Uniform(ulong seed, int n, double lo = -1, double hi = 1)
+    {
+        var rng = new Rng(seed);
+        var v = new double[n];
+        for (int i = 0; i < n; i++) v[i] = rng.NextUniform(lo, hi);
+        return v;
+    }
+
+    public static T[] Convert<T>(double[] v) where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        var r = new T[v.Length];
+        for (int i = 0; i < v.Length; i++) r[i] = T.CreateTruncating(v[i]);
+        return r;
+    }
+
+    public static double[] ToDouble<T>(ReadOnlySpan<T> v) where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        var r = new double[v.Length];
+        for (int i = 0; i < v.Length; i++) r[i] = double.CreateTruncating(v[i]);
+        return r;
+    }
+
+    /// <summary>Architecture of one or two layers (two layers get different hidden sizes when h2 differs).</summary>
+    public static NetworkArchitecture Arch(CellType cell, int input, int output, Activation act, params int[] hidden) =>
+        new(cell, input, hidden, output, act);
+
+    /// <summary>A copy of a network's parameters in another precision (and/or on another path): same values, rounded once.</summary>
+    public static RecurrentNetwork<TTo> Copy<TFrom, TTo>(RecurrentNetwork<TFrom> src, IsaPath path)
+        where TFrom : unmanaged, IBinaryFloatingPointIeee754<TFrom>
+        where TTo : unmanaged, IBinaryFloatingPointIeee754<TTo>
+    {
+        var dst = new RecurrentNetwork<TTo>(src.Architecture, 0, path);
+        Span<TFrom> p = src.Parameters;
+        Span<TTo> q = dst.Parameters;
+        for (int i = 0; i < p.Length; i++) q[i] = TTo.CreateTruncating(p[i]);
+        dst.MarkParametersChanged();
+        return dst;
+    }
+
+    /// <summary>Rounds every parameter of a double network to float, so a float copy holds the very same values.</summary>
+    public static void RoundParametersToFloat(RecurrentNetwork<double> net)
+    {
+        Span<double> p = net.Parameters;
+        for (int i = 0; i < p.Length; i++) p[i] = (float)p[i];
+        net.MarkParametersChanged();
+    }
+
+    /// <summary>Runs S = inputs / (B·I) steps as S/τf windows; returns the window losses (and fills outputs, S x B x O, if given).</summary>
+    public static double[] RunWindows<T>(TruncatedBptt<T> engine, ReadOnlySpan<T> inputs, ReadOnlySpan<T> targets, Span<T> outputs = default)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        NetworkArchitecture a = engine.State.Architecture;
+        int tf = engine.Schedule.ForwardSteps, b = engine.BatchSize;
+        int inW = tf * b * a.InputSize, outW = tf * b * a.OutputSize;
+        int windows = inputs.Length / inW;
+        var losses = new double[windows];
+        for (int w = 0; w < windows; w++)
+        {
+            Span<T> o = outputs.IsEmpty ? default : outputs.Slice(w * outW, outW);
+            losses[w] = double.CreateTruncating(engine.Window(inputs.Slice(w * inW, inW), targets.Slice(w * outW, outW), o));
+        }
+        return losses;
+    }
+
+    /// <summary>Relative error of one element, with an absolute floor: |a - e| / max(|a|, |e|, floor).</summary>
+    public static double RelativeError(double actual, double expected, double floor) =>
+        Math.Abs(actual - expected) / Math.Max(Math.Max(Math.Abs(actual), Math.Abs(expected)), floor);
+
+    /// <summary>
+    /// Asserts max_i |a_i - e_i| / max(|a_i|, |e_i|, floor) ≤ tolerance, naming the worst element (and its slice when
+    /// a layout is given) in the failure message.
+    /// </summary>
+    public static void AssertClose(ReadOnlySpan<double> expected, ReadOnlySpan<double> actual, double tolerance, double floor, string what, ParameterLayout? layout = null)
+    {
+        Assert.True(expected.Length == actual.Length, $"{what}: length {actual.Length}, expected {expected.Length}");
+        double worst = 0; int at = -1;
+        for (int i = 0; i < expected.Length; i++)
+        {
+            double e = RelativeError(actual[i], expected[i], floor);
+            if (double.IsNaN(e)) e = double.PositiveInfinity;
+            if (e > worst || at < 0) { worst = e; at = i; }
+        }
+        if (worst <= tolerance) return;
+        Assert.Fail($"{what}: max relative error {worst:E3} > {tolerance:E1} at [{at}]{SliceName(layout, at)}: actual {actual[at]:R}, expected {expected[at]:R}");
+    }
+
+    /// <summary>‖a - e‖₂ / ‖e‖₂ (the norm-relative error), for comparisons across precisions.</summary>
+    public static double NormRelativeError(ReadOnlySpan<double> expected, ReadOnlySpan<double> actual)
+    {
+        double num = 0, den = 0;
+        for (int i = 0; i < expected.Length; i++)
+        {
+            double d = actual[i] - expected[i];
+            num += d * d;
+            den += expected[i] * expected[i];
+        }
+        return Math.Sqrt(num) / Math.Sqrt(den);
+    }
+
+    public static string SliceName(ParameterLayout? layout, int index)
+    {
+        if (layout is null || index < 0) return "";
+        foreach (ParameterSlice s in layout.Slices)
+        {
+            if (index >= s.Offset && index < s.Offset + s.Length)
+            {
+                int k = index - s.Offset;
+                return $" ({s.Name}[{k / s.Columns},{k % s.Columns}])";
+            }
+        }
+        return "";
+    }
+
+    /// <summary>A short description of a case for failure messages.</summary>
+    public static string Describe(NetworkArchitecture a, int batch, BpttSchedule s, int steps, IsaPath path)
+    {
+        var sb = new StringBuilder();
+        sb.Append(a).Append(" B=").Append(batch).Append(' ').Append(s).Append(" S=").Append(steps).Append(" path=").Append(path);
+        return sb.ToString();
+    }
+}
