@@ -101,6 +101,28 @@ public static class RecurrentTestKit
         Assert.Fail($"{what}: max relative error {worst:E3} > {tolerance:E1} at [{at}]{SliceName(layout, at)}: actual {actual[at]:R}, expected {expected[at]:R}");
     }
 
+    /// <summary>
+    /// Whether a batch of streams must equal the streams stepped one by one bit for bit. It must in float (the float
+    /// tanh / sigmoid are one FMA formula on every path and in the scalar tail) and for LSTM / GRU in double (their
+    /// gate math runs per batch row, so a row's vector / scalar-tail split does not depend on the batch). An Elman
+    /// layer's activation runs over the whole B x H block, and in double the scalar form (Math.Tanh, 1 / (1 + Math.Exp))
+    /// and the vector form ((1 - e)/(1 + e) on Vector.Exp) differ in the last bit, so which form an element gets, and
+    /// with it its last bit, depends on B·H against the vector width: there the comparison allows 1e-13 relative.
+    /// </summary>
+    public static bool BatchIsBitwise<T>(CellType cell) => typeof(T) == typeof(float) || cell != CellType.Elman;
+
+    /// <summary>Exact equality, or |a - e| ≤ 1e-13 · max(|a|, |e|, 1e-3) when <paramref name="bitwise"/> is false.</summary>
+    public static bool SameStreamValues<T>(ReadOnlySpan<T> expected, ReadOnlySpan<T> actual, bool bitwise) where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        if (expected.Length != actual.Length) return false;
+        if (bitwise) return expected.SequenceEqual(actual);
+        for (int i = 0; i < expected.Length; i++)
+        {
+            if (RelativeError(double.CreateTruncating(actual[i]), double.CreateTruncating(expected[i]), 1e-3) > 1e-13) return false;
+        }
+        return true;
+    }
+
     /// <summary>‖a - e‖₂ / ‖e‖₂ (the norm-relative error), for comparisons across precisions.</summary>
     public static double NormRelativeError(ReadOnlySpan<double> expected, ReadOnlySpan<double> actual)
     {

@@ -22,14 +22,14 @@ public sealed record RecurrentCase(NetworkArchitecture Arch, int Batch, BpttSche
     /// Decodes a case. mode: 0 BPTT(n,1) with n in 1..12; 1 BPTT(n,n) and 2 BPTT(2n,n) with n in 1..10; 3 a general
     /// BPTT(τb, τf) with τf in 1..8 and τb in τf+1 .. τf+10 (rarely a multiple of τf, so windows straddle the ring's
     /// wrap). The number of windows is 1 .. ⌊40/τf⌋ (1..40 steps for BPTT(n,1)), so most series are longer than τb
-    /// and the truncation cuts.
+    /// and the truncation cuts. <paramref name="maxSteps"/> raises the 40-step cap for the cheap properties.
     /// </summary>
     public static RecurrentCase Decode(CellType cell, bool stacked, int inputRaw, int h1Raw, int h2Raw, int outputRaw,
-        int batchRaw, int modeRaw, int nRaw, int windowsRaw, int seed, Activation activation = Activation.Tanh, int maxSize = MaxSize)
+        int batchRaw, int modeRaw, int nRaw, int windowsRaw, int seed, Activation activation = Activation.Tanh, int maxSteps = MaxSteps)
     {
-        int input = 1 + Pick(inputRaw, maxSize), h1 = 1 + Pick(h1Raw, maxSize), output = 1 + Pick(outputRaw, maxSize);
-        int h2 = 1 + Pick(h2Raw, maxSize);
-        if (h2 == h1) h2 = h1 % maxSize + 1; // two layers always differ in size (with maxSize 1 they cannot)
+        int input = 1 + Pick(inputRaw, MaxSize), h1 = 1 + Pick(h1Raw, MaxSize), output = 1 + Pick(outputRaw, MaxSize);
+        int h2 = 1 + Pick(h2Raw, MaxSize);
+        if (h2 == h1) h2 = h1 % MaxSize + 1; // two layers always differ in size
         var hidden = stacked ? new[] { h1, h2 } : new[] { h1 };
         int batch = 1 + Pick(batchRaw, MaxBatch);
         BpttSchedule schedule;
@@ -45,7 +45,7 @@ public sealed record RecurrentCase(NetworkArchitecture Arch, int Batch, BpttSche
                 break;
             }
         }
-        int windows = 1 + Pick(windowsRaw, MaxSteps / schedule.ForwardSteps);
+        int windows = 1 + Pick(windowsRaw, maxSteps / schedule.ForwardSteps);
         return new RecurrentCase(new NetworkArchitecture(cell, input, hidden, output, activation), batch, schedule,
             windows * schedule.ForwardSteps, (ulong)(uint)seed);
     }

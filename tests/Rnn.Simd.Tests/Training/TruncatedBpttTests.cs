@@ -259,6 +259,33 @@ public class TruncatedBpttTests
         Assert.Equal(first, RunWindows(engine, x, t));
         engine.Reset();
         Assert.All(engine.State.Hidden(0).ToArray(), v => Assert.Equal(0.0, v));
+        Assert.Throws<ArgumentException>(() => engine.Reset(net.CreateState(3))); // another batch size
+    }
+
+    /// <summary>After an SGD update and <see cref="RecurrentNetwork{T}.MarkParametersChanged"/>, the next window runs
+    /// with the new weights: its outputs equal inference with the updated network from the carried state.</summary>
+    [Theory]
+    [MemberData(nameof(CellsLayers))]
+    public void Window_AfterAParameterUpdate_RunsTheNewWeights(CellType cell, int layers)
+    {
+        const int batch = 2, tf = 4;
+        var net = new RecurrentNetwork<double>(SmallArch(cell, layers), 98);
+        double[] x = Uniform(99, 3 * tf * batch * 3), t = Uniform(100, 3 * tf * batch * 2);
+        var engine = new TruncatedBptt<double>(net, batch, BpttSchedule.Default(tf));
+        var y = new double[tf * batch * 2];
+        var expected = new double[y.Length];
+        for (int w = 0; w < 3; w++)
+        {
+            NetworkState<double> s = net.CreateState(batch);
+            s.CopyFrom(engine.State);
+            net.ZeroGradients();
+            // The window first, so that it is the one that must notice the change and repack.
+            engine.Window(x.AsSpan(w * tf * batch * 3, tf * batch * 3), t.AsSpan(w * tf * batch * 2, tf * batch * 2), y);
+            net.Forward(x.AsSpan(w * tf * batch * 3, tf * batch * 3), expected, s);
+            AssertClose(expected, y, 1e-12, 1e-2, $"window {w} outputs {cell} L={layers}");
+            VectorMath.Axpy(-0.5, net.Gradients, net.Parameters);
+            net.MarkParametersChanged();
+        }
     }
 
     /// <summary>maxThreads only splits GEMM output blocks, never a sum: 1, 2 and 0 (automatic) give the same bits.
