@@ -153,5 +153,6 @@ public class GradientCheckTests
         Assert.Throws<ArgumentException>(() => GradientCheck.Run(net, x, t.AsSpan(1), 1, BpttSchedule.True(2)));
         Assert.Throws<ArgumentException>(() => GradientCheck.Run(net, ReadOnlySpan<double>.Empty, t, 1, BpttSchedule.True(2)));
         Assert.Throws<ArgumentOutOfRangeException>(() => GradientCheck.Run(net, x, t, 1, new BpttSchedule(1, 2)));
+        Assert.Throws<ArgumentException>(() => GradientCheck.Run(net, x, t, 1, BpttSchedule.True(2), net.CreateState(2))); // initial state of another batch
     }
 }

@@ -161,18 +161,37 @@ public class TruncatedBpttReferenceTests
         var reference = RecurrentReference.FromNetwork(net);
         RecurrentReference.Gradient expected = reference.TruncatedGradient(x, target, batch, tb, tf, RecurrentReference.State.From(reference, init));
 
-        var engine = new TruncatedBptt<double>(net, batch, BpttSchedule.Create(tb, tf));
+        var engine = new TruncatedBptt<double>(net, batch, BpttSchedule.Create(tb, tf)) { ComputeInputGradients = true };
         engine.Reset(init);
         net.ZeroGradients();
         var y = new double[x.Length / 3 * 2];
-        double[] losses = RunWindows(engine, x, target, y);
+        var losses = new double[steps / tf];
+        var dx = new double[x.Length];
+        int inW = tf * batch * 3, outW = tf * batch * 2;
+        for (int w = 0; w < losses.Length; w++)
+        {
+            losses[w] = engine.Window(x.AsSpan(w * inW, inW), target.AsSpan(w * outW, outW), y.AsSpan(w * outW, outW));
+            // This window's dJ/dx reaches the min(τb, steps so far) newest steps; slot q holds step SlotTime(q).
+            long now = engine.StepsSinceReset, oldest = now - Math.Min(now, tb);
+            for (int q = 0; q < tb; q++)
+            {
+                long st = engine.SlotTime(q);
+                if (st < oldest || st >= now) continue;
+                ReadOnlySpan<double> g = engine.InputGradient(q);
+                for (int k = 0; k < batch * 3; k++) dx[st * batch * 3 + k] += g[k];
+            }
+        }
 
         string what = $"{cell} L={layers} BPTT({tb},{tf})";
         AssertClose(expected.WindowLosses, losses, LossTolerance, Floor, $"window losses {what}");
         AssertClose(expected.Outputs, y, 1e-12, 1e-2, $"outputs {what}");
         AssertClose(expected.ToFlat(net.Layout), net.Gradients, GradientTolerance, Floor, $"parameter gradient {what}", net.Layout);
+        AssertClose(expected.DInputs, dx, GradientTolerance, Floor, $"input gradient {what}");
         for (int l = 0; l < layers; l++)
+        {
             AssertClose(expected.DInitH[l], engine.InitialHiddenGradient(l), GradientTolerance, Floor, $"dJ/dh0 of layer {l} {what}");
+            AssertClose(expected.DInitC[l], engine.InitialCellGradient(l), GradientTolerance, Floor, $"dJ/dc0 of layer {l} {what}");
+        }
     }
 
     /// <summary>
