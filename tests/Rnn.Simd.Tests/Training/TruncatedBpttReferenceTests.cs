@@ -221,6 +221,37 @@ public class TruncatedBpttReferenceTests
         }
     }
 
+    /// <summary>
+    /// Shapes past the GEMM's cache blocks: the weight-gradient GEMMs sum over τb·B = 300 ring rows (more than one
+    /// KC = 256 block), LSTM's G·H = 160 gate rows exceed one MC = 144 block, on every path, and the windows straddle
+    /// the ring's wrap (τb = 100, τf = 30).
+    /// </summary>
+    [Theory]
+    [InlineData(CellType.Elman)]
+    [InlineData(CellType.Lstm)]
+    [InlineData(CellType.Gru)]
+    public void LargeShapes_AcrossGemmBlocks_MatchReference(CellType cell)
+    {
+        const int batch = 3, steps = 150, tb = 100, tf = 30;
+        var arch = new NetworkArchitecture(cell, 20, [40], 3);
+        double[] x = Uniform(57, steps * batch * 20), target = Uniform(58, steps * batch * 3);
+        RecurrentReference.Gradient? expected = null;
+        foreach (IsaPath path in Isa.SupportedPaths)
+        {
+            var net = new RecurrentNetwork<double>(arch, 56, path);
+            if (expected is null)
+            {
+                var reference = RecurrentReference.FromNetwork(net);
+                expected = reference.TruncatedGradient(x, target, batch, tb, tf);
+            }
+            var engine = new TruncatedBptt<double>(net, batch, BpttSchedule.Create(tb, tf));
+            double[] losses = RunWindows(engine, x, target);
+            string what = $"{arch} BPTT({tb},{tf}) on {path}";
+            AssertClose(expected.WindowLosses, losses, LossTolerance, Floor, $"window losses {what}");
+            AssertClose(expected.ToFlat(net.Layout), net.Gradients, GradientTolerance, Floor, $"parameter gradient {what}", net.Layout);
+        }
+    }
+
     internal static double[] Flatten(double[][] rows)
     {
         var r = new List<double>();
