@@ -23,11 +23,11 @@ namespace Rnn.Simd.Tests.Properties;
 /// <see cref="GradientCheckTests"/> check every entry of smaller networks.
 /// </para>
 /// <para>
-/// Stencil step h = 1e-3 rather than GradientCheck's default 1e-4: J sums up to 40 window losses, and the stencil's
-/// round-off is about 1.5·ε·|J| / h, which at h = 1e-4 reaches ~1e-11 absolute, i.e. ~1e-7 of relative error at the
-/// 1e-4 floor, a fifth of the budget. At h = 1e-3 the round-off drops tenfold while the truncation error,
-/// h⁴/30·|J⁽⁵⁾| ≈ 3e-14·|J⁽⁵⁾|, stays far below it for these smooth cells. (Measured over 45 random cases: worst 1.6e-7
-/// at h = 1e-4, 3e-8 at h = 1e-3.) The 1e-6 bound itself is not relaxed.
+/// Stencil step h = 1e-3, passed explicitly (GradientCheck's first default was 1e-4): J sums up to 40 window
+/// losses, and the stencil's round-off is about 1.5·ε·|J| / h, which at h = 1e-4 reaches ~1e-11 absolute, i.e. ~1e-7
+/// relative at the 1e-4 floor, already a sixth of the budget. At h = 1e-3 the round-off drops tenfold while the
+/// truncation error, h⁴/30·|J⁽⁵⁾| ≈ 3e-14·|J⁽⁵⁾|, stays below it for these smooth cells. Measured over 45 random
+/// cases: worst 1.6e-7 at h = 1e-4, 3e-8 at h = 1e-3. The 1e-6 bound itself is not relaxed.
 /// </para>
 /// </remarks>
 public class RecurrentGradientProperties
