@@ -1,5 +1,4 @@
 using System.Numerics;
-using System.Text;
 using Rnn.Simd.Cells;
 using Rnn.Simd.Kernels;
 using Rnn.Simd.Network;
@@ -148,13 +147,5 @@ public static class RecurrentTestKit
             }
         }
         return "";
-    }
-
-    /// <summary>A short description of a case for failure messages.</summary>
-    public static string Describe(NetworkArchitecture a, int batch, BpttSchedule s, int steps, IsaPath path)
-    {
-        var sb = new StringBuilder();
-        sb.Append(a).Append(" B=").Append(batch).Append(' ').Append(s).Append(" S=").Append(steps).Append(" path=").Append(path);
-        return sb.ToString();
     }
 }
