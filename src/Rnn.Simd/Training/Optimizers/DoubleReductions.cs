@@ -1,5 +1,4 @@
 using System.Numerics;
-using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using Rnn.Simd.Kernels;
 using Rnn.Simd.Kernels.Operators;

@@ -1,5 +1,4 @@
 using System.Numerics;
-using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using Rnn.Simd.Kernels;
 using Rnn.Simd.Kernels.Operators;
@@ -75,29 +74,38 @@ public static unsafe class GradientClipping
         VectorHelpers.EnsureSupported<T>();
         if (!(maxAbs > T.Zero)) ThrowHelper.ThrowArgumentOutOfRange(nameof(maxAbs), "The clip value must be positive.");
         IsaPath resolved = Isa.Resolve(path);
-        var terms = new GradientTerms<T>(T.One, maxAbs, T.Zero, T.Zero, T.One);
         fixed (T* g = gradients)
         {
-            // The update driver with only the clamp term and the rule p ← g_eff, run in place on the gradient.
-            UpdateDriver.Run(default(AssignOperator<T>), terms, g, g, null, null, null, gradients.Length, resolved);
+            nint n = gradients.Length, i = 0;
+            // Clamping is idempotent, so the overlapping last vector may simply re-clamp elements already done.
+            switch (resolved)
+            {
+                case IsaPath.Vector512 when n >= Vector512<T>.Count:
+                {
+                    Vector512<T> hi = Vector512.Create(maxAbs), lo = -hi;
+                    for (; i < n - Vector512<T>.Count; i += Vector512<T>.Count) Vector512.Min(Vector512.Max(Vector512.Load(g + i), lo), hi).Store(g + i);
+                    i = n - Vector512<T>.Count;
+                    Vector512.Min(Vector512.Max(Vector512.Load(g + i), lo), hi).Store(g + i);
+                    return;
+                }
+                case IsaPath.Vector256 when n >= Vector256<T>.Count:
+                {
+                    Vector256<T> hi = Vector256.Create(maxAbs), lo = -hi;
+                    for (; i < n - Vector256<T>.Count; i += Vector256<T>.Count) Vector256.Min(Vector256.Max(Vector256.Load(g + i), lo), hi).Store(g + i);
+                    i = n - Vector256<T>.Count;
+                    Vector256.Min(Vector256.Max(Vector256.Load(g + i), lo), hi).Store(g + i);
+                    return;
+                }
+                case IsaPath.Vector128 when n >= Vector128<T>.Count:
+                {
+                    Vector128<T> hi = Vector128.Create(maxAbs), lo = -hi;
+                    for (; i < n - Vector128<T>.Count; i += Vector128<T>.Count) Vector128.Min(Vector128.Max(Vector128.Load(g + i), lo), hi).Store(g + i);
+                    i = n - Vector128<T>.Count;
+                    Vector128.Min(Vector128.Max(Vector128.Load(g + i), lo), hi).Store(g + i);
+                    return;
+                }
+            }
+            for (; i < n; i++) g[i] = T.Min(T.Max(g[i], -maxAbs), maxAbs);
         }
     }
-}
-
-/// <summary>p ← g_eff: turns <see cref="UpdateDriver"/> into an element-wise map of the gradient terms.</summary>
-internal readonly struct AssignOperator<T> : IUpdateOperator<T> where T : unmanaged
-{
-    public static int StateCount => 0;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void Invoke(ref T p, T g, ref T s0, ref T s1, ref T s2) => p = g;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void Invoke(ref Vector128<T> p, Vector128<T> g, ref Vector128<T> s0, ref Vector128<T> s1, ref Vector128<T> s2) => p = g;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void Invoke(ref Vector256<T> p, Vector256<T> g, ref Vector256<T> s0, ref Vector256<T> s1, ref Vector256<T> s2) => p = g;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void Invoke(ref Vector512<T> p, Vector512<T> g, ref Vector512<T> s0, ref Vector512<T> s1, ref Vector512<T> s2) => p = g;
 }
