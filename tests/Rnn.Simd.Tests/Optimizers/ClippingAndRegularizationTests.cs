@@ -105,11 +105,22 @@ public class ClippingAndRegularizationTests
                 }
             }
         }
-        float[] nan = [float.NaN, 3f, -3f, float.NegativeInfinity];
-        GradientClipping.ClipByValue<float>(nan, 1f);
-        Assert.True(float.IsNaN(nan[0]));
-        Assert.Equal([1f, -1f, -1f], nan[1..]);
-        Assert.Throws<ArgumentOutOfRangeException>(() => GradientClipping.ClipByValue<float>(nan, 0f));
+        foreach (IsaPath path in Isa.SupportedPaths)
+        {
+            // NaN survives clamping in every lane position, in the main loop and in the overlapping last vector.
+            for (int at = 0; at < 37; at += 5)
+            {
+                float[] x = Enumerable.Range(0, 37).Select(i => i % 3 == 0 ? 3f : i % 3 == 1 ? float.NegativeInfinity : 0.5f).ToArray();
+                x[at] = float.NaN;
+                GradientClipping.ClipByValue<float>(x, 1f, path);
+                for (int i = 0; i < 37; i++)
+                {
+                    if (i == at) Assert.True(float.IsNaN(x[i]), $"NaN at {i} lost on {path}");
+                    else Assert.Equal(i % 3 == 0 ? 1f : i % 3 == 1 ? -1f : 0.5f, x[i]);
+                }
+            }
+        }
+        Assert.Throws<ArgumentOutOfRangeException>(() => GradientClipping.ClipByValue<float>(new float[3], 0f));
     }
 
     [Fact]

@@ -191,10 +191,10 @@ public class OptimizerStepTests
             o.ClipValue = 1;
             var p = new float[37];
             var g = new float[37];
-            g[20] = float.NaN;
-            g[36] = float.NaN;
+            int[] at = [0, 3, 20, 36];
+            foreach (int i in at) g[i] = float.NaN;
             o.Step(p, g, 0.1f);
-            Assert.True(float.IsNaN(p[20]) && float.IsNaN(p[36]), $"{kind} on {path} hid a NaN gradient");
+            foreach (int i in at) Assert.True(float.IsNaN(p[i]), $"{kind} on {path} hid the NaN gradient at {i}");
         }
     }
 

@@ -78,30 +78,31 @@ public static unsafe class GradientClipping
         {
             nint n = gradients.Length, i = 0;
             // Clamping is idempotent, so the overlapping last vector may simply re-clamp elements already done.
+            // Native min/max with the data as second operand keep NaN (see GradientTerms).
             switch (resolved)
             {
                 case IsaPath.Vector512 when n >= Vector512<T>.Count:
                 {
                     Vector512<T> hi = Vector512.Create(maxAbs), lo = -hi;
-                    for (; i < n - Vector512<T>.Count; i += Vector512<T>.Count) Vector512.Min(Vector512.Max(Vector512.Load(g + i), lo), hi).Store(g + i);
+                    for (; i < n - Vector512<T>.Count; i += Vector512<T>.Count) Vector512.MinNative(hi, Vector512.MaxNative(lo, Vector512.Load(g + i))).Store(g + i);
                     i = n - Vector512<T>.Count;
-                    Vector512.Min(Vector512.Max(Vector512.Load(g + i), lo), hi).Store(g + i);
+                    Vector512.MinNative(hi, Vector512.MaxNative(lo, Vector512.Load(g + i))).Store(g + i);
                     return;
                 }
                 case IsaPath.Vector256 when n >= Vector256<T>.Count:
                 {
                     Vector256<T> hi = Vector256.Create(maxAbs), lo = -hi;
-                    for (; i < n - Vector256<T>.Count; i += Vector256<T>.Count) Vector256.Min(Vector256.Max(Vector256.Load(g + i), lo), hi).Store(g + i);
+                    for (; i < n - Vector256<T>.Count; i += Vector256<T>.Count) Vector256.MinNative(hi, Vector256.MaxNative(lo, Vector256.Load(g + i))).Store(g + i);
                     i = n - Vector256<T>.Count;
-                    Vector256.Min(Vector256.Max(Vector256.Load(g + i), lo), hi).Store(g + i);
+                    Vector256.MinNative(hi, Vector256.MaxNative(lo, Vector256.Load(g + i))).Store(g + i);
                     return;
                 }
                 case IsaPath.Vector128 when n >= Vector128<T>.Count:
                 {
                     Vector128<T> hi = Vector128.Create(maxAbs), lo = -hi;
-                    for (; i < n - Vector128<T>.Count; i += Vector128<T>.Count) Vector128.Min(Vector128.Max(Vector128.Load(g + i), lo), hi).Store(g + i);
+                    for (; i < n - Vector128<T>.Count; i += Vector128<T>.Count) Vector128.MinNative(hi, Vector128.MaxNative(lo, Vector128.Load(g + i))).Store(g + i);
                     i = n - Vector128<T>.Count;
-                    Vector128.Min(Vector128.Max(Vector128.Load(g + i), lo), hi).Store(g + i);
+                    Vector128.MinNative(hi, Vector128.MaxNative(lo, Vector128.Load(g + i))).Store(g + i);
                     return;
                 }
             }

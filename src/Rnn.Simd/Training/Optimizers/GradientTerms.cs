@@ -13,7 +13,10 @@ namespace Rnn.Simd.Training.Optimizers;
 ///   p     = decay · p                                                      (decoupled weight decay, AdamW)
 /// </code>
 /// sign(0) = 0 (the L1 subgradient we pick at the kink), and sign(NaN) = ±1 by its sign bit on every path.
-/// clamp propagates NaN, so a NaN gradient is never hidden. With scale = 1, clip = +∞, λ = 0 and decay = 1 every
+/// clamp propagates NaN, so a NaN gradient is never hidden. The vector clamp uses the native min/max instructions
+/// with the gradient as the second operand: x86 MINPS/MAXPS return the second operand when either is NaN and Arm's
+/// FMIN/FMAX propagate NaN, so NaN survives at two instructions instead of the IEEE Min/Max emulation (about ten on
+/// x86); for non-NaN inputs, ±0 included, the result equals the scalar T.Min/T.Max form bit for bit. With scale = 1, clip = +∞, λ = 0 and decay = 1 every
 /// term is exact: g_eff = g and p is unchanged.
 /// </summary>
 internal readonly struct GradientTerms<T> where T : unmanaged, IBinaryFloatingPointIeee754<T>
@@ -37,7 +40,7 @@ internal readonly struct GradientTerms<T> where T : unmanaged, IBinaryFloatingPo
     public Vector128<T> Effective(Vector128<T> g, Vector128<T> p)
     {
         Vector128<T> c = Vector128.Create(Clip);
-        Vector128<T> clipped = Vector128.Min(Vector128.Max(Vector128.Create(Scale) * g, -c), c);
+        Vector128<T> clipped = Vector128.MinNative(c, Vector128.MaxNative(-c, Vector128.Create(Scale) * g));
         Vector128<T> sign = Vector128.AndNot(SignedOne(p), Vector128.Equals(p, Vector128<T>.Zero));
         return MulAdd(Vector128.Create(L1), sign, MulAdd(Vector128.Create(L2x2), p, clipped));
     }
@@ -46,7 +49,7 @@ internal readonly struct GradientTerms<T> where T : unmanaged, IBinaryFloatingPo
     public Vector256<T> Effective(Vector256<T> g, Vector256<T> p)
     {
         Vector256<T> c = Vector256.Create(Clip);
-        Vector256<T> clipped = Vector256.Min(Vector256.Max(Vector256.Create(Scale) * g, -c), c);
+        Vector256<T> clipped = Vector256.MinNative(c, Vector256.MaxNative(-c, Vector256.Create(Scale) * g));
         Vector256<T> sign = Vector256.AndNot(SignedOne(p), Vector256.Equals(p, Vector256<T>.Zero));
         return MulAdd(Vector256.Create(L1), sign, MulAdd(Vector256.Create(L2x2), p, clipped));
     }
@@ -55,7 +58,7 @@ internal readonly struct GradientTerms<T> where T : unmanaged, IBinaryFloatingPo
     public Vector512<T> Effective(Vector512<T> g, Vector512<T> p)
     {
         Vector512<T> c = Vector512.Create(Clip);
-        Vector512<T> clipped = Vector512.Min(Vector512.Max(Vector512.Create(Scale) * g, -c), c);
+        Vector512<T> clipped = Vector512.MinNative(c, Vector512.MaxNative(-c, Vector512.Create(Scale) * g));
         Vector512<T> sign = Vector512.AndNot(SignedOne(p), Vector512.Equals(p, Vector512<T>.Zero));
         return MulAdd(Vector512.Create(L1), sign, MulAdd(Vector512.Create(L2x2), p, clipped));
     }
