@@ -163,8 +163,9 @@ public static class Initializers
     /// Plain power iteration reads the dominant eigenvalue off ‖Wx‖ only when it is real and isolated; a random
     /// matrix usually has a dominant complex pair, around which ‖Wx‖ oscillates. The geometric mean over K steps is
     /// (‖W^K x‖ / ‖x‖)^(1/K), which tends to ρ for any matrix (Gelfand's formula) with a relative error of order
-    /// log(oscillation) / K; with the default 1000 iterations it is within a fraction of a percent for random
-    /// matrices of the sizes used in RNNs (the tests check 1 % against an independent estimate). Cost:
+    /// log(oscillation) / K. With the default 1000 iterations, on Glorot-normal matrices of order 8 to 256 it agreed
+    /// with an independent estimate (Gelfand's formula by repeated squaring, k = 2^16) to 3e-4 relative; the tests
+    /// require 1 %. Cost:
     /// iterations · n² multiply-adds in double; allocates a double copy of W.
     /// </remarks>
     /// <param name="matrix">Row-major n x n.</param>
