@@ -1,0 +1,54 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using Rnn.Simd.Kernels;
+using Rnn.Simd.Training.Regularization;
+using static Rnn.Simd.Kernels.Operators.VectorHelpers;
+
+namespace Rnn.Simd.Training.Optimizers;
+
+/// <summary>
+/// Plain stochastic gradient descent, chapter Eq. 2.3: W_(k+1) = W_k - η ∇L(W_k). No state. Pair it with a step
+/// decay schedule, as the chapter does.
+/// </summary>
+/// <typeparam name="T">float or double.</typeparam>
+public sealed unsafe class Sgd<T> : Optimizer<T> where T : unmanaged, IBinaryFloatingPointIeee754<T>
+{
+    /// <summary>Creates the optimiser for a buffer of <paramref name="parameterCount"/> parameters.</summary>
+    /// <param name="parameterCount">Length of the parameter and gradient buffers.</param>
+    /// <param name="regularization">R_λ folded into the step, or null for none.</param>
+    /// <param name="path">ISA path of the fused pass.</param>
+    /// <exception cref="ArgumentException">The plan covers a different number of parameters.</exception>
+    /// <exception cref="PlatformNotSupportedException">The path is not supported on this machine.</exception>
+    public Sgd(int parameterCount, RegularizationPlan? regularization = null, IsaPath path = IsaPath.Auto)
+        : base(parameterCount, regularization, 0, path) { }
+
+    /// <inheritdoc/>
+    public override string Name => "SGD";
+
+    private protected override void StepCore(T* p, T* g, T* s0, T* s1, T* s2, T learningRate, T gradientScale) =>
+        Run(new SgdOperator<T>(learningRate), p, g, s0, s1, s2, learningRate, gradientScale);
+}
+
+/// <summary>Eq. 2.3: p ← p - η g.</summary>
+internal readonly struct SgdOperator<T>(T learningRate) : IUpdateOperator<T> where T : unmanaged, IBinaryFloatingPointIeee754<T>
+{
+    private readonly T _negLr = -learningRate;
+
+    public static int StateCount => 0;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Invoke(ref T p, T g, ref T s0, ref T s1, ref T s2) => p = MulAdd(_negLr, g, p);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Invoke(ref Vector128<T> p, Vector128<T> g, ref Vector128<T> s0, ref Vector128<T> s1, ref Vector128<T> s2) =>
+        p = MulAdd(Vector128.Create(_negLr), g, p);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Invoke(ref Vector256<T> p, Vector256<T> g, ref Vector256<T> s0, ref Vector256<T> s1, ref Vector256<T> s2) =>
+        p = MulAdd(Vector256.Create(_negLr), g, p);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Invoke(ref Vector512<T> p, Vector512<T> g, ref Vector512<T> s0, ref Vector512<T> s1, ref Vector512<T> s2) =>
+        p = MulAdd(Vector512.Create(_negLr), g, p);
+}
