@@ -174,7 +174,7 @@ public class ClippingAndRegularizationTests
     [Fact]
     public void Plan_Resolution_MergesAdjacentWeightSlices()
     {
-        var arch = Network.NetworkArchitecture.Uniform(Cells.CellType.Elman, 2, 3, 2, 1);
+        var arch = Network.NetworkArchitecture.Uniform(global::Rnn.Simd.Cells.CellType.Elman, 2, 3, 2, 1);
         var layout = new Network.ParameterLayout(arch);
         RegularizationPlan plan = RegularizationOptions.Ridge(0.1).Resolve(layout);
         // Per layer: weight_ih + weight_hh adjacent (merged), biases skipped; then readout.weight.

@@ -182,7 +182,7 @@ public class OptimizerBehaviourTests
     [Fact]
     public void Step_AllocatesNothing_AfterWarmUp()
     {
-        var arch = NetworkArchitecture.Uniform(Cells.CellType.Gru, 4, 24, 2, 3);
+        var arch = NetworkArchitecture.Uniform(global::Rnn.Simd.Cells.CellType.Gru, 4, 24, 2, 3);
         var layout = new ParameterLayout(arch);
         int n = layout.TotalLength;
         RegularizationPlan plan = new RegularizationOptions(L1: 1e-4, L2: 1e-3).Resolve(layout);

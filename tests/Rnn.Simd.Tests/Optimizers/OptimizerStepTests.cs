@@ -126,7 +126,7 @@ public class OptimizerStepTests
     [Fact]
     public void Regularization_FromLayout_LeavesBiasesAlone_AndAdamWDecaysOnlyWeights()
     {
-        var arch = Network.NetworkArchitecture.Uniform(Cells.CellType.Lstm, 3, 5, 2, 2);
+        var arch = Network.NetworkArchitecture.Uniform(global::Rnn.Simd.Cells.CellType.Lstm, 3, 5, 2, 2);
         var layout = new Network.ParameterLayout(arch);
         RegularizationPlan plan = new RegularizationOptions(L1: 0.01, L2: 0.02).Resolve(layout);
         int n = layout.TotalLength;

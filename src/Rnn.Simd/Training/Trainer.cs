@@ -1,0 +1,290 @@
+using System.Diagnostics;
+using System.Numerics;
+using Rnn.Simd.Network;
+using Rnn.Simd.Training.Bptt;
+using Rnn.Simd.Training.Optimizers;
+using Rnn.Simd.Training.Regularization;
+using Rnn.Simd.Training.Schedules;
+
+namespace Rnn.Simd.Training;
+
+/// <summary>Options of a <see cref="Trainer{T}"/>. Defaults are a sound start for a small forecasting RNN.</summary>
+public sealed record TrainerOptions
+{
+    /// <summary>B: the training series is cut into this many contiguous streams trained in parallel (default 16).</summary>
+    public int BatchSize { get; init; } = 16;
+
+    /// <summary>The truncation BPTT(τb, τf); default BPTT(2n, n) with n = 24 (chapter section 2.1).</summary>
+    public BpttSchedule Bptt { get; init; } = BpttSchedule.Default(24);
+
+    /// <summary>The optimiser (default Adam, Eq. 2.8).</summary>
+    public OptimizerKind Optimizer { get; init; } = OptimizerKind.Adam;
+
+    /// <summary>Initial learning rate η0 (default 1e-3); the schedule starts from it when <see cref="Schedule"/> is null.</summary>
+    public double LearningRate { get; init; } = 1e-3;
+
+    /// <summary>Learning-rate schedule (section 2.3); null keeps <see cref="LearningRate"/> constant.</summary>
+    public LearningRateSchedule? Schedule { get; init; }
+
+    /// <summary>L1 / L2 regularisation R_λ of Eq. 2.1 (weights only unless it says otherwise); default none.</summary>
+    public RegularizationOptions Regularization { get; init; } = RegularizationOptions.None;
+
+    /// <summary>Clip the global gradient norm to this value (section 2.4); +∞ (default) disables it.</summary>
+    public double ClipNorm { get; init; } = double.PositiveInfinity;
+
+    /// <summary>Clip each gradient element to ±this value; +∞ (default) disables it.</summary>
+    public double ClipValue { get; init; } = double.PositiveInfinity;
+
+    /// <summary>Maximum number of epochs (passes over the training series); default 50.</summary>
+    public int Epochs { get; init; } = 50;
+
+    /// <summary>Stop after this many epochs without a better validation loss; 0 disables early stopping. Default 10.</summary>
+    public int Patience { get; init; } = 10;
+
+    /// <summary>Threads of the GEMMs (1 = the caller only). Results are bitwise the same for any value.</summary>
+    public int MaxThreads { get; init; } = 1;
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid option.</summary>
+    public void Validate()
+    {
+        if (BatchSize < 1) throw new ArgumentOutOfRangeException(nameof(BatchSize), BatchSize, "Batch size must be at least 1.");
+        Bptt.Validate();
+        if (!(LearningRate > 0) || !double.IsFinite(LearningRate)) throw new ArgumentOutOfRangeException(nameof(LearningRate), LearningRate, "Learning rate must be positive and finite.");
+        if (!(ClipNorm > 0)) throw new ArgumentOutOfRangeException(nameof(ClipNorm), ClipNorm, "Clip norm must be positive (+∞ disables it).");
+        if (!(ClipValue > 0)) throw new ArgumentOutOfRangeException(nameof(ClipValue), ClipValue, "Clip value must be positive (+∞ disables it).");
+        if (Epochs < 1) throw new ArgumentOutOfRangeException(nameof(Epochs), Epochs, "At least one epoch.");
+        if (Patience < 0) throw new ArgumentOutOfRangeException(nameof(Patience), Patience, "Patience must be non-negative.");
+        if (MaxThreads < 0) throw new ArgumentOutOfRangeException(nameof(MaxThreads), MaxThreads, "MaxThreads must be 0 (automatic) or positive.");
+    }
+}
+
+/// <summary>What a <see cref="Trainer{T}"/> reports after each epoch.</summary>
+/// <param name="Epoch">1-based epoch number.</param>
+/// <param name="Epochs">The maximum number of epochs.</param>
+/// <param name="TrainLoss">Mean window loss of the epoch, R_λ included.</param>
+/// <param name="ValidationLoss">Weighted MSE on the validation series (NaN without one).</param>
+/// <param name="LearningRate">The rate used during the epoch.</param>
+/// <param name="GradientNorm">Global gradient norm of the epoch's last window, before clipping.</param>
+/// <param name="Elapsed">Time since training started.</param>
+/// <param name="IsBest">True when this epoch's weights are the best so far (and are kept).</param>
+public readonly record struct EpochProgress(int Epoch, int Epochs, double TrainLoss, double ValidationLoss, double LearningRate, double GradientNorm, TimeSpan Elapsed, bool IsBest);
+
+/// <summary>The outcome of <see cref="Trainer{T}.Fit"/>.</summary>
+/// <param name="EpochsRun">Epochs completed.</param>
+/// <param name="BestEpoch">Epoch whose weights the network holds at the end.</param>
+/// <param name="BestLoss">Its validation loss (its training loss without validation data).</param>
+/// <param name="Windows">BPTT windows (parameter updates) run.</param>
+/// <param name="Elapsed">Wall time.</param>
+/// <param name="StoppedEarly">True when patience ran out.</param>
+/// <param name="Cancelled">True when the cancellation token stopped training.</param>
+/// <param name="History">One entry per epoch.</param>
+public sealed record TrainingResult(int EpochsRun, int BestEpoch, double BestLoss, long Windows, TimeSpan Elapsed, bool StoppedEarly, bool Cancelled, IReadOnlyList<EpochProgress> History)
+{
+    /// <summary>Parameter updates per second.</summary>
+    public double WindowsPerSecond => Elapsed.TotalSeconds > 0 ? Windows / Elapsed.TotalSeconds : 0;
+}
+
+/// <summary>Thrown when the loss or the gradient becomes NaN or infinite; the network then holds the best weights seen.</summary>
+public sealed class TrainingDivergedException : Exception
+{
+    /// <summary>Creates the exception.</summary>
+    public TrainingDivergedException(string message, int epoch, long window) : base(message)
+    {
+        Epoch = epoch;
+        Window = window;
+    }
+
+    /// <summary>1-based epoch in which training diverged.</summary>
+    public int Epoch { get; }
+
+    /// <summary>Window (update) index within the run.</summary>
+    public long Window { get; }
+}
+
+/// <summary>
+/// Trains a <see cref="RecurrentNetwork{T}"/> on a series with truncated BPTT (section 2.1), the loss of Eq. 2.1
+/// (MSE plus R_λ), an optimiser of section 2.3 and gradient clipping (section 2.4): epochs over the training series,
+/// validation after each, early stopping with patience, the best weights kept and restored, progress reported through
+/// <see cref="EpochCompleted"/>, cancellation, and divergence detection.
+/// </summary>
+/// <remarks>
+/// <para>
+/// The training series is cut into <see cref="TrainerOptions.BatchSize"/> contiguous streams of equal length, trained
+/// in parallel as the B rows of each window; the hidden state carries across the windows of an epoch and restarts
+/// from zero each epoch. Validation continues chronologically: a state run over the whole training series at
+/// batch 1 then predicts the validation series, whose weighted MSE is the validation loss.
+/// </para>
+/// <para>
+/// Deterministic: nothing is random once the network is initialised, and every kernel gives bitwise the same
+/// results on one thread or several, so the same seed and options give bitwise the same weights. After the first
+/// window an update allocates nothing.
+/// </para>
+/// </remarks>
+public sealed class Trainer<T> where T : unmanaged, IBinaryFloatingPointIeee754<T>
+{
+    private readonly RecurrentNetwork<T> _net;
+    private readonly TrainerOptions _options;
+    private readonly TruncatedBptt<T> _bptt;
+    private readonly Optimizer<T> _optimizer;
+    private readonly RegularizationPlan _regularization;
+    private readonly LearningRateSchedule _schedule;
+    private readonly T[] _x, _y, _w, _best;
+    private readonly NetworkState<T> _evalState;
+
+    /// <summary>Creates a trainer for a network (allocates every buffer training needs).</summary>
+    public Trainer(RecurrentNetwork<T> network, TrainerOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        _options = options ?? new TrainerOptions();
+        _options.Validate();
+        _net = network;
+        _bptt = new TruncatedBptt<T>(network, _options.BatchSize, _options.Bptt, _options.MaxThreads);
+        _regularization = _options.Regularization.Resolve(network.Layout);
+        _optimizer = OptimizerFactory.Create<T>(_options.Optimizer, network.Parameters.Length, _regularization, network.Path);
+        _optimizer.ClipValue = _options.ClipValue;
+        _schedule = _options.Schedule ?? new ConstantSchedule(_options.LearningRate);
+        int n = _options.Bptt.ForwardSteps * _options.BatchSize;
+        _x = new T[n * network.Architecture.InputSize];
+        _y = new T[n * network.Architecture.OutputSize];
+        _w = new T[n * network.Architecture.OutputSize];
+        _best = new T[network.Parameters.Length];
+        _evalState = network.CreateState(1);
+    }
+
+    /// <summary>Raised after every epoch (on the training thread).</summary>
+    public event Action<EpochProgress>? EpochCompleted;
+
+    /// <summary>The optimiser (its state persists across <see cref="Fit"/> calls).</summary>
+    public Optimizer<T> Optimizer => _optimizer;
+
+    /// <summary>Trains until the epochs run out, patience runs out, or cancellation. The network ends with the best weights.</summary>
+    /// <param name="train">The training series.</param>
+    /// <param name="validation">The series that follows it (null: select by training loss).</param>
+    /// <param name="cancellationToken">Checked between windows; cancelling returns normally with <see cref="TrainingResult.Cancelled"/> set.</param>
+    /// <exception cref="ArgumentException">The data does not fit the network or is too short for B streams of τf steps.</exception>
+    /// <exception cref="TrainingDivergedException">The loss or gradient became NaN / ∞ (best weights restored first).</exception>
+    public TrainingResult Fit(SequenceData<T> train, SequenceData<T>? validation = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(train);
+        CheckShape(train, nameof(train));
+        if (validation is not null) CheckShape(validation, nameof(validation));
+        int b = _options.BatchSize, tf = _options.Bptt.ForwardSteps;
+        int streamLength = train.Steps / b;
+        int windowsPerEpoch = streamLength / tf;
+        if (windowsPerEpoch < 1)
+            throw new ArgumentException($"The training series has {train.Steps} steps: {b} streams of at least τf = {tf} steps need {b * tf}.", nameof(train));
+        int inSize = train.InputSize, outSize = train.OutputSize;
+        var history = new List<EpochProgress>(_options.Epochs);
+        var clock = Stopwatch.StartNew();
+        double bestLoss = double.PositiveInfinity;
+        int bestEpoch = 0, sinceBest = 0;
+        long windows = 0;
+        bool cancelled = false, stoppedEarly = false;
+        _net.Parameters.CopyTo(_best);
+
+        for (int epoch = 1; epoch <= _options.Epochs && !cancelled; epoch++)
+        {
+            double rate = _schedule.CurrentRate, lossSum = 0, gradNorm = 0;
+            T lr = T.CreateTruncating(rate);
+            _bptt.Reset();
+            for (int w = 0; w < windowsPerEpoch; w++)
+            {
+                if (cancellationToken.IsCancellationRequested) { cancelled = true; break; }
+                // Gather window w of every stream: step s of stream r is series step r·L + w·τf + s.
+                for (int s = 0; s < tf; s++)
+                {
+                    for (int r = 0; r < b; r++)
+                    {
+                        int t = r * streamLength + w * tf + s, row = s * b + r;
+                        Array.Copy(train.Inputs, t * inSize, _x, row * inSize, inSize);
+                        Array.Copy(train.Targets, t * outSize, _y, row * outSize, outSize);
+                        if (train.TargetWeights is not null) Array.Copy(train.TargetWeights, t * outSize, _w, row * outSize, outSize);
+                    }
+                }
+                _net.ZeroGradients();
+                double loss = double.CreateTruncating(_bptt.Window(_x, _y, default, train.TargetWeights is null ? default : _w));
+                if (_regularization.IsActive) loss += _regularization.Penalty<T>(_net.Parameters, _net.Path);
+                double norm = GradientClipping.GlobalNorm<T>(_net.Gradients, _net.Path);
+                if (!double.IsFinite(loss) || !double.IsFinite(norm))
+                {
+                    _best.CopyTo(_net.Parameters);
+                    _net.MarkParametersChanged();
+                    throw new TrainingDivergedException(
+                        $"Training diverged in epoch {epoch}, window {w + 1}: loss {loss}, gradient norm {norm}. The best weights (epoch {bestEpoch}) were restored; lower the learning rate or clip the gradient norm.",
+                        epoch, windows);
+                }
+                _optimizer.Step(_net.Parameters, _net.Gradients, lr, GradientClipping.ScaleForMaxNorm<T>(norm, _options.ClipNorm));
+                _net.MarkParametersChanged();
+                lossSum += loss;
+                gradNorm = norm;
+                windows++;
+            }
+            if (cancelled) break; // a partial epoch is neither validated nor reported; the best weights are restored below
+            double trainLoss = lossSum / windowsPerEpoch;
+            double validationLoss = validation is null ? double.NaN : Evaluate(train, validation);
+            double selectionLoss = validation is null ? trainLoss : validationLoss;
+            if (!double.IsFinite(selectionLoss))
+            {
+                _best.CopyTo(_net.Parameters);
+                _net.MarkParametersChanged();
+                throw new TrainingDivergedException($"Validation loss became {selectionLoss} in epoch {epoch}. The best weights (epoch {bestEpoch}) were restored.", epoch, windows);
+            }
+            bool isBest = selectionLoss < bestLoss;
+            if (isBest)
+            {
+                bestLoss = selectionLoss;
+                bestEpoch = epoch;
+                sinceBest = 0;
+                _net.Parameters.CopyTo(_best);
+            }
+            else
+            {
+                sinceBest++;
+            }
+            var progress = new EpochProgress(epoch, _options.Epochs, trainLoss, validationLoss, rate, gradNorm, clock.Elapsed, isBest);
+            history.Add(progress);
+            EpochCompleted?.Invoke(progress);
+            _schedule.EndEpoch(selectionLoss);
+            if (_options.Patience > 0 && sinceBest >= _options.Patience) { stoppedEarly = true; break; }
+        }
+        _best.CopyTo(_net.Parameters);
+        _net.MarkParametersChanged();
+        return new TrainingResult(history.Count, bestEpoch, bestLoss, windows, clock.Elapsed, stoppedEarly, cancelled, history);
+    }
+
+    /// <summary>
+    /// Weighted MSE of the network on <paramref name="data"/> when it directly follows <paramref name="history"/>:
+    /// a batch-1 state is run over the history first (null: start from zero). Σ w (y - target)² / (S·O).
+    /// </summary>
+    public double Evaluate(SequenceData<T>? history, SequenceData<T> data)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        CheckShape(data, nameof(data));
+        _evalState.Reset();
+        int o = data.OutputSize;
+        T[] output = new T[o];
+        if (history is not null)
+        {
+            CheckShape(history, nameof(history));
+            for (int t = 0; t < history.Steps; t++) _net.Step(history.Inputs.AsSpan(t * history.InputSize, history.InputSize), output, _evalState);
+        }
+        double sum = 0;
+        for (int t = 0; t < data.Steps; t++)
+        {
+            _net.Step(data.Inputs.AsSpan(t * data.InputSize, data.InputSize), output, _evalState);
+            for (int j = 0; j < o; j++)
+            {
+                double d = double.CreateTruncating(output[j]) - double.CreateTruncating(data.Targets[t * o + j]);
+                double weight = data.TargetWeights is null ? 1.0 : double.CreateTruncating(data.TargetWeights[t * o + j]);
+                sum += weight * d * d;
+            }
+        }
+        return sum / ((double)data.Steps * o);
+    }
+
+    private void CheckShape(SequenceData<T> data, string name)
+    {
+        if (data.InputSize != _net.Architecture.InputSize || data.OutputSize != _net.Architecture.OutputSize)
+            throw new ArgumentException($"The {name} data has {data.InputSize} inputs and {data.OutputSize} outputs; the network takes {_net.Architecture.InputSize} and gives {_net.Architecture.OutputSize}.", name);
+    }
+}
