@@ -130,6 +130,7 @@ public sealed class Trainer<T> where T : unmanaged, IBinaryFloatingPointIeee754<
     private readonly LearningRateSchedule _schedule;
     private readonly T[] _x, _y, _w, _best;
     private readonly NetworkState<T> _evalState;
+    private readonly T[] _evalOutput;
 
     /// <summary>Creates a trainer for a network (allocates every buffer training needs).</summary>
     public Trainer(RecurrentNetwork<T> network, TrainerOptions? options = null)
@@ -149,6 +150,7 @@ public sealed class Trainer<T> where T : unmanaged, IBinaryFloatingPointIeee754<
         _w = new T[n * network.Architecture.OutputSize];
         _best = new T[network.Parameters.Length];
         _evalState = network.CreateState(1);
+        _evalOutput = new T[network.Architecture.OutputSize];
     }
 
     /// <summary>Raised after every epoch (on the training thread).</summary>
@@ -213,7 +215,8 @@ public sealed class Trainer<T> where T : unmanaged, IBinaryFloatingPointIeee754<
                         $"Training diverged in epoch {epoch}, window {w + 1}: loss {loss}, gradient norm {norm}. The best weights (epoch {bestEpoch}) were restored; lower the learning rate or clip the gradient norm.",
                         epoch, windows);
                 }
-                _optimizer.Step(_net.Parameters, _net.Gradients, lr, GradientClipping.ScaleForMaxNorm<T>(norm, _options.ClipNorm));
+                T scale = double.IsPositiveInfinity(_options.ClipNorm) ? T.One : GradientClipping.ScaleForMaxNorm<T>(norm, _options.ClipNorm);
+                _optimizer.Step(_net.Parameters, _net.Gradients, lr, scale);
                 _net.MarkParametersChanged();
                 lossSum += loss;
                 gradNorm = norm;
@@ -262,7 +265,7 @@ public sealed class Trainer<T> where T : unmanaged, IBinaryFloatingPointIeee754<
         CheckShape(data, nameof(data));
         _evalState.Reset();
         int o = data.OutputSize;
-        T[] output = new T[o];
+        T[] output = _evalOutput;
         if (history is not null)
         {
             CheckShape(history, nameof(history));
