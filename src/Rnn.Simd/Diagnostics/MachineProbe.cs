@@ -205,7 +205,7 @@ public static class MachineProbe
     }
 
     /// <summary>Runs the FMA loop of the path for the given number of iterations and returns its wall time in seconds.</summary>
-    private static double RunFmaLoop(IsaPath path, long iterations)
+    internal static double RunFmaLoop(IsaPath path, long iterations)
     {
         // acc = acc · m + a converges to a / (1 - m) = 1: the values stay finite and never become subnormal, so the
         // timing does not depend on them.
