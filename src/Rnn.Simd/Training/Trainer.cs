@@ -23,7 +23,9 @@ public sealed record TrainerOptions
     /// <summary>Initial learning rate η0 (default 1e-3); the schedule starts from it when <see cref="Schedule"/> is null.</summary>
     public double LearningRate { get; init; } = 1e-3;
 
-    /// <summary>Learning-rate schedule (section 2.3); null keeps <see cref="LearningRate"/> constant.</summary>
+    /// <summary>Learning-rate schedule (section 2.3); null keeps <see cref="LearningRate"/> constant. The schedule is
+    /// stateful and restarted by every <see cref="Trainer{T}.Fit"/>: options can be reused by trainers one after
+    /// another, not by trainers running at the same time.</summary>
     public LearningRateSchedule? Schedule { get; init; }
 
     /// <summary>L1 / L2 regularisation R_λ of Eq. 2.1 (weights only unless it says otherwise); default none.</summary>
