@@ -185,6 +185,9 @@ public sealed class Trainer<T> where T : unmanaged, IBinaryFloatingPointIeee754<
         long windows = 0;
         bool cancelled = false, stoppedEarly = false;
         _net.Parameters.CopyTo(_best);
+        // Every Fit starts its schedule from epoch 0: a schedule is stateful, and the same options (with the same
+        // schedule object) may serve several trainers one after another.
+        _schedule.Reset();
 
         for (int epoch = 1; epoch <= _options.Epochs && !cancelled; epoch++)
         {
