@@ -614,6 +614,40 @@ public class ElementwiseTests
         }
     }
 
+    [Theory, MemberData(nameof(Paths))]
+    public void ReluBackward_Float_SelectsRatherThanMultiplies(IsaPath path) => CheckReluBackwardSelects<float>(path);
+
+    [Theory, MemberData(nameof(Paths))]
+    public void ReluBackward_Double_SelectsRatherThanMultiplies(IsaPath path) => CheckReluBackwardSelects<double>(path);
+
+    /// <summary>
+    /// Where y ≤ 0 the gradient is exactly 0 even if dOutput is ±∞ or NaN (0 · ∞ would be NaN); where y &gt; 0 it is
+    /// dOutput itself, bit for bit. ReLU' is 0 at the kink y = 0 and 1 for any positive y, however small.
+    /// </summary>
+    private static void CheckReluBackwardSelects<T>(IsaPath path) where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        T[] ys = [T.Zero, -T.Zero, -T.One, T.NegativeInfinity, T.Epsilon, T.One, T.PositiveInfinity];
+        T[] dys = [T.PositiveInfinity, T.NegativeInfinity, T.NaN, Of<T>(-3.25), Of<T>(1e-30), -T.Zero];
+        foreach (int n in new[] { 1, 5, 17, 42 })
+        {
+            var y = new T[n];
+            var dy = new T[n];
+            for (int i = 0; i < n; i++) { y[i] = ys[i % ys.Length]; dy[i] = dys[(i / ys.Length + i) % dys.Length]; }
+            var r = new T[n];
+            var d = new T[n];
+            VectorMath.ReluBackward<T>(y, dy, r, path);
+            VectorMath.ReluDerivative<T>(y, d, path);
+            for (int i = 0; i < n; i++)
+            {
+                bool positive = y[i] > T.Zero;
+                T expected = positive ? dy[i] : T.Zero;
+                if (positive ? Bits(r[i]) != Bits(expected) : r[i] != T.Zero)
+                    Assert.Fail($"ReluBackward<{Name<T>()}> on {path}, n = {n}: y = {y[i]}, dOutput = {dy[i]} gave {r[i]}, expected {expected}.");
+                Assert.Equal(positive ? T.One : T.Zero, d[i]);
+            }
+        }
+    }
+
     [Fact]
     public void TanhAndSigmoid_Float_BitwiseIdenticalOnEveryPath()
     {

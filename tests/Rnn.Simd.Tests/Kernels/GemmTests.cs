@@ -234,6 +234,42 @@ public class GemmTests
         }
     }
 
+    [Fact]
+    public void Threads_ConcurrentCallers_BitwiseIdentical()
+    {
+        // Several threads ask for a threaded product at once: the pool serves one, the others run inline; every
+        // caller must still get exactly the single-threaded result.
+        IsaPath path = Isa.Best;
+        var p = new GemmProblem<float>(96, 160, 64, false, true, 0, 1, 2, 1, 0.25, seed: 3);
+        float[] expected = p.RunUnpacked(path, maxThreads: 1);
+        p.Verify(expected, "single-threaded reference run");
+        PackedMatrix<float> packed = p.Pack(path);
+        var failures = new string?[4];
+        var threads = new Thread[failures.Length];
+        for (int t = 0; t < threads.Length; t++)
+        {
+            int id = t;
+            threads[t] = new Thread(() =>
+            {
+                for (int r = 0; r < 8 && failures[id] is null; r++)
+                {
+                    float[] got = (id + r) % 2 == 0 ? p.RunUnpacked(path, maxThreads: id % 2 == 0 ? 0 : 2) : p.RunPacked(packed, maxThreads: 2);
+                    for (int i = 0; i < got.Length; i++)
+                    {
+                        if (BitConverter.SingleToInt32Bits(got[i]) != BitConverter.SingleToInt32Bits(expected[i]))
+                        {
+                            failures[id] = $"caller {id}, round {r}: element {i} is {got[i]}, expected {expected[i]}";
+                            break;
+                        }
+                    }
+                }
+            });
+            threads[t].Start();
+        }
+        foreach (Thread t in threads) t.Join();
+        foreach (string? f in failures) Assert.Null(f);
+    }
+
     // =======================================================================================================
     // BLAS conventions
     // =======================================================================================================
