@@ -22,8 +22,9 @@ namespace Rnn.Simd.Kernels;
 /// Implementation: blocked loops with packing into zero-padded panels and a register-tiled micro-kernel per ISA
 /// path (8 x 32 floats on AVX-512, 6 x 16 on AVX2, 6 x 8 on 128-bit vectors, 4 x 4 scalar); a one-row path for
 /// M = 1 (batch 1 is a GEMV) that streams B instead of packing it; optional threading over output blocks. The
-/// summation order of every element depends only on K and the ISA path, never on the thread count, so results are
-/// bitwise identical for any <c>maxThreads</c>. Nothing allocates after a thread's first call (which allocates its
+/// summation order of every element depends on K, the ISA path and whether M = 1 (the one-row path sums K in one
+/// chain, the blocked path in blocks of 256), never on the thread count, so results are bitwise identical for any
+/// <c>maxThreads</c>; a row of an M &gt; 1 product may differ in the last bits from the same row computed alone. Nothing allocates after a thread's first call (which allocates its
 /// packing buffers, about 2.6 MiB for float).
 /// </para>
 /// </remarks>
@@ -47,7 +48,8 @@ public static unsafe class Gemm
     /// Either way a product smaller than 2^18 multiply-adds (M·N·K) runs on the caller: waking a worker would cost
     /// more than it saves.</param>
     /// <param name="path">ISA path; <see cref="IsaPath.Auto"/> is the widest supported.</param>
-    /// <exception cref="ArgumentException">A span is too short for its shape, a leading dimension is too small, or C overlaps A or B.</exception>
+    /// <exception cref="ArgumentException">A span is too short for its shape, a leading dimension is too small, or C's
+    /// extent (from its first to its last element, padding columns included) overlaps A or B.</exception>
     /// <exception cref="ArgumentOutOfRangeException">A dimension is negative or maxThreads is negative.</exception>
     /// <exception cref="NotSupportedException">T is neither float nor double.</exception>
     public static void Multiply<T>(Transpose transA, Transpose transB, int m, int n, int k,
