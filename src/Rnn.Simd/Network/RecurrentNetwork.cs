@@ -142,7 +142,20 @@ public sealed class RecurrentNetwork<T> where T : unmanaged, IBinaryFloatingPoin
         for (int t = 0; t < steps; t++) Step(inputs.Slice(t * inStep, inStep), outputs.Slice(t * outStep, outStep), state);
     }
 
-    private void StepCore(ReadOnlySpan<T> input, Span<T> output, NetworkState<T> s)
+    /// <summary>
+    /// A training-mode step with fixed dropout masks (B x width each, inverted scaling already in the values): layer
+    /// inputs ⊙ maskX[l], h_(t-1) ⊙ maskH[l] where it enters W_hh, readout input ⊙ maskO. Empty masks mean none.
+    /// Allocates; it serves gradient checks of dropout, not production.
+    /// </summary>
+    internal void StepMasked(ReadOnlySpan<T> input, Span<T> output, NetworkState<T> state, T[][] maskX, T[][] maskH, T[] maskO)
+    {
+        EnsurePacked();
+        StepCore(input, output, state, new DropoutMasks(maskX, maskH, maskO));
+    }
+
+    internal sealed record DropoutMasks(T[][] X, T[][] H, T[] O);
+
+    private void StepCore(ReadOnlySpan<T> input, Span<T> output, NetworkState<T> s, DropoutMasks? masks = null)
     {
         int b = s.BatchSize, g = Architecture.GateCount;
         ReadOnlySpan<T> x = input.Slice(0, b * Architecture.InputSize);
@@ -150,13 +163,19 @@ public sealed class RecurrentNetwork<T> where T : unmanaged, IBinaryFloatingPoin
         {
             int h = Architecture.HiddenSizes[l], inSize = Architecture.LayerInputSize(l), gh = g * h;
             LayerPacks p = _packs[l];
+            ReadOnlySpan<T> hIn = s.H[l];
+            if (masks is not null)
+            {
+                if (masks.X[l].Length > 0) { var xm = new T[b * inSize]; VectorMath.Multiply(x, masks.X[l], xm); x = xm; }
+                if (masks.H[l].Length > 0) { var hm = new T[b * h]; VectorMath.Multiply<T>(s.H[l], masks.H[l], hm); hIn = hm; }
+            }
             Span<T> gates = s.Gates[l];
             for (int r = 0; r < b; r++) p.InputBias.AsSpan().CopyTo(gates.Slice(r * gh, gh));
             Gemm.Multiply(Transpose.None, b, T.One, x, inSize, p.InputWeightT, T.One, gates, gh);
             switch (Architecture.Cell)
             {
                 case CellType.Lstm:
-                    Gemm.Multiply(Transpose.None, b, T.One, s.H[l], h, p.RecurrentWeightT, T.One, gates, gh);
+                    Gemm.Multiply(Transpose.None, b, T.One, hIn, h, p.RecurrentWeightT, T.One, gates, gh);
                     unsafe
                     {
                         fixed (T* pg = gates, pc = s.C[l], pcn = s.CNext[l], ptc = s.Scratch[l], phn = s.HNext[l])
@@ -165,7 +184,7 @@ public sealed class RecurrentNetwork<T> where T : unmanaged, IBinaryFloatingPoin
                     s.CNext[l].AsSpan().CopyTo(s.C[l]);
                     break;
                 case CellType.Gru:
-                    Gemm.Multiply(Transpose.None, b, T.One, s.H[l], h, p.RecurrentWeightT, T.Zero, s.Aux[l], gh);
+                    Gemm.Multiply(Transpose.None, b, T.One, hIn, h, p.RecurrentWeightT, T.Zero, s.Aux[l], gh);
                     unsafe
                     {
                         ParameterSlice bhh = Layout.Get(l, ParameterKind.RecurrentBias);
@@ -174,7 +193,7 @@ public sealed class RecurrentNetwork<T> where T : unmanaged, IBinaryFloatingPoin
                     }
                     break;
                 default:
-                    Gemm.Multiply(Transpose.None, b, T.One, s.H[l], h, p.RecurrentWeightT, T.One, gates, gh);
+                    Gemm.Multiply(Transpose.None, b, T.One, hIn, h, p.RecurrentWeightT, T.One, gates, gh);
                     ApplyActivation(gates, s.HNext[l]);
                     break;
             }
@@ -185,6 +204,7 @@ public sealed class RecurrentNetwork<T> where T : unmanaged, IBinaryFloatingPoin
         ParameterSlice rb = Layout.Get(-1, ParameterKind.ReadoutBias);
         Span<T> y = output.Slice(0, b * o);
         for (int r = 0; r < b; r++) _parameters.AsSpan(rb.Offset, o).CopyTo(y.Slice(r * o, o));
+        if (masks is not null && masks.O.Length > 0) { var xm = new T[b * top]; VectorMath.Multiply(x, masks.O, xm); x = xm; }
         Gemm.Multiply(Transpose.None, b, T.One, x, top, _readoutT, T.One, y, o);
     }
 

@@ -1,5 +1,6 @@
 using Rnn.Simd.Network;
 using Rnn.Simd.Training.Bptt;
+using Rnn.Simd.Training.Regularization;
 
 namespace Rnn.Simd.Training;
 
@@ -69,9 +70,14 @@ public static class GradientCheck
     /// <param name="maxEntriesPerGroup">Entries per slice (and for inputs / initial state) checked: all when the group is
     /// at most this large, otherwise an evenly spread, seeded sample of this many.</param>
     /// <param name="seed">Seed of the sample.</param>
+    /// <param name="dropout">Variational dropout to check with a fixed mask: the masks the engine draws for the sequence
+    /// are applied, unchanged, by the finite-difference objective too. Null: none.</param>
     public static GradientCheckReport Run(RecurrentNetwork<double> network, ReadOnlySpan<double> inputs, ReadOnlySpan<double> targets,
-        int batchSize, BpttSchedule schedule, NetworkState<double>? initialState = null, double step = 1e-3, int maxEntriesPerGroup = int.MaxValue, ulong seed = 1)
+        int batchSize, BpttSchedule schedule, NetworkState<double>? initialState = null, double step = 1e-3, int maxEntriesPerGroup = int.MaxValue, ulong seed = 1,
+        DropoutOptions? dropout = null)
     {
+        if (dropout is not null && dropout.IsActive && dropout.Variant != DropoutVariant.Variational)
+            throw new ArgumentException("Gradient checks need a fixed mask: use variational dropout.", nameof(dropout));
         ArgumentNullException.ThrowIfNull(network);
         schedule.Validate();
         NetworkArchitecture arch = network.Architecture;
@@ -86,8 +92,21 @@ public static class GradientCheck
         int windows = steps / schedule.ForwardSteps;
 
         // ---- analytic ----
-        var engine = new TruncatedBptt<double>(network, batchSize, schedule) { ComputeInputGradients = true };
+        var engine = new TruncatedBptt<double>(network, batchSize, schedule, 1, dropout) { ComputeInputGradients = true };
         engine.Reset(init);
+        RecurrentNetwork<double>.DropoutMasks? masks = null;
+        if (dropout is not null && dropout.IsActive)
+        {
+            var mx = new double[arch.NumLayers][];
+            var mh = new double[arch.NumLayers][];
+            for (int l = 0; l < arch.NumLayers; l++)
+            {
+                (ReadOnlyMemory<double> input, ReadOnlyMemory<double> recurrent) = engine.SequenceMasks(l);
+                mx[l] = input.ToArray();
+                mh[l] = recurrent.ToArray();
+            }
+            masks = new RecurrentNetwork<double>.DropoutMasks(mx, mh, engine.SequenceOutputMask.ToArray());
+        }
         network.ZeroGradients();
         var dx = new double[x.Length];
         for (int w = 0; w < windows; w++)
@@ -112,7 +131,7 @@ public static class GradientCheck
         }
 
         // ---- numeric ----
-        var objective = new TruncatedObjective(network, x, y, batchSize, schedule, init);
+        var objective = new TruncatedObjective(network, x, y, batchSize, schedule, init, masks);
         var rng = new Rng(seed);
         var entries = new List<GradientCheckEntry>();
         double[] parameters = network.ParameterArray;
@@ -185,10 +204,12 @@ public static class GradientCheck
         private readonly NetworkState<double>[] _detached;
         private readonly NetworkState<double> _work;
         private readonly double[] _out;
+        private readonly RecurrentNetwork<double>.DropoutMasks? _masks;
 
-        public TruncatedObjective(RecurrentNetwork<double> net, double[] x, double[] y, int batch, BpttSchedule schedule, NetworkState<double> init)
+        public TruncatedObjective(RecurrentNetwork<double> net, double[] x, double[] y, int batch, BpttSchedule schedule, NetworkState<double> init,
+            RecurrentNetwork<double>.DropoutMasks? masks)
         {
-            _net = net; _x = x; _y = y; _b = batch; _schedule = schedule; _init = init;
+            _net = net; _x = x; _y = y; _b = batch; _schedule = schedule; _init = init; _masks = masks;
             _inStep = batch * net.Architecture.InputSize;
             _outStep = batch * net.Architecture.OutputSize;
             _steps = x.Length / _inStep;
@@ -200,9 +221,15 @@ public static class GradientCheck
             _detached[0] = s.Clone();
             for (int t = 0; t < _steps; t++)
             {
-                net.Step(x.AsSpan(t * _inStep, _inStep), _out, s);
+                Step(x.AsSpan(t * _inStep, _inStep), s);
                 _detached[t + 1] = s.Clone();
             }
+        }
+
+        private void Step(ReadOnlySpan<double> input, NetworkState<double> state)
+        {
+            if (_masks is null) _net.Step(input, _out, state);
+            else _net.StepMasked(input, _out, state, _masks.X, _masks.H, _masks.O);
         }
 
         public double Evaluate()
@@ -216,7 +243,7 @@ public static class GradientCheck
                 double sum = 0;
                 for (int t = start; t < end; t++)
                 {
-                    _net.Step(_x.AsSpan(t * _inStep, _inStep), _out, _work);
+                    Step(_x.AsSpan(t * _inStep, _inStep), _work);
                     if (t < end - tf) continue;
                     for (int i = 0; i < _outStep; i++)
                     {

@@ -3,6 +3,7 @@ using System.Runtime.CompilerServices;
 using Rnn.Simd.Cells;
 using Rnn.Simd.Kernels;
 using Rnn.Simd.Network;
+using Rnn.Simd.Training.Regularization;
 
 namespace Rnn.Simd.Training.Bptt;
 
@@ -37,13 +38,21 @@ public sealed unsafe class TruncatedBptt<T> where T : unmanaged, IBinaryFloating
     private readonly long[] _slotTime;
     private long _steps;
     private int _start;
+    // Dropout (chapter section 2.2, item 4): per-slot masks so that backward sees the masks its step used.
+    private readonly DropoutOptions _dropout;
+    private readonly bool _dIn, _dRec, _dOut;
+    private readonly Rng? _maskRng;
+    private readonly Pinned[] _seqMaskX, _seqMaskH;
+    private readonly Pinned _seqMaskO, _maskO, _hTopMasked;
 
     /// <summary>Creates the engine for a network, B streams and a schedule.</summary>
     /// <param name="network">The network whose gradients are accumulated.</param>
     /// <param name="batchSize">B, parallel streams per window.</param>
     /// <param name="schedule">τb and τf.</param>
     /// <param name="maxThreads">Threads of each GEMM (1 = caller only; results are bitwise the same for any value).</param>
-    public TruncatedBptt(RecurrentNetwork<T> network, int batchSize, BpttSchedule schedule, int maxThreads = 1)
+    /// <param name="dropout">Dropout during training (null: none). Masks are drawn at every <see cref="Reset()"/>
+    /// (variational) or every step (naive) from the options' seed.</param>
+    public TruncatedBptt(RecurrentNetwork<T> network, int batchSize, BpttSchedule schedule, int maxThreads = 1, DropoutOptions? dropout = null)
     {
         ArgumentNullException.ThrowIfNull(network);
         schedule.Validate();
@@ -81,7 +90,69 @@ public sealed unsafe class TruncatedBptt<T> where T : unmanaged, IBinaryFloating
             _dInitC[l] = new Pinned(_arch.Cell == CellType.Lstm ? _b * _arch.HiddenSizes[l] : 0);
         }
         _slotTime = new long[_r];
+
+        _dropout = dropout ?? DropoutOptions.None;
+        _dropout.Validate();
+        _dIn = _dropout.Input > 0;
+        _dRec = _dropout.Recurrent > 0;
+        _dOut = _dropout.Output > 0;
+        _maskRng = _dropout.IsActive ? new Rng(_dropout.Seed) : null;
+        _seqMaskX = new Pinned[_layers.Length];
+        _seqMaskH = new Pinned[_layers.Length];
+        for (int l = 0; l < _layers.Length; l++)
+        {
+            int il = _arch.LayerInputSize(l), h = _arch.HiddenSizes[l];
+            _seqMaskX[l] = new Pinned(_dIn ? _b * il : 0);
+            _seqMaskH[l] = new Pinned(_dRec ? _b * h : 0);
+            LayerRing lr = _layers[l];
+            lr.MaskX = new Pinned(_dIn ? rb * il : 0);
+            lr.XMasked = new Pinned(_dIn && l > 0 ? rb * il : 0);
+            lr.MaskH = new Pinned(_dRec ? rb * h : 0);
+            lr.HPrevTrue = new Pinned(_dRec && _arch.Cell == CellType.Gru ? rb * h : 0);
+            lr.DhTmp = new Pinned(_dRec ? _b * h : 0);
+        }
+        _seqMaskO = new Pinned(_dOut ? _b * _arch.TopHiddenSize : 0);
+        _maskO = new Pinned(_dOut ? rb * _arch.TopHiddenSize : 0);
+        _hTopMasked = new Pinned(_dOut ? rb * _arch.TopHiddenSize : 0);
+        DrawSequenceMasks();
     }
+
+    /// <summary>The dropout this engine applies.</summary>
+    public DropoutOptions Dropout => _dropout;
+
+    /// <summary>Fills the per-sequence (variational) masks: each unit kept with probability 1 - p, scaled by 1/(1 - p).</summary>
+    private void DrawSequenceMasks()
+    {
+        if (_maskRng is null || _dropout.Variant != DropoutVariant.Variational) return;
+        for (int l = 0; l < _layers.Length; l++)
+        {
+            DrawMask(_seqMaskX[l].Span, _dropout.Input);
+            DrawMask(_seqMaskH[l].Span, _dropout.Recurrent);
+        }
+        DrawMask(_seqMaskO.Span, _dropout.Output);
+    }
+
+    private void DrawMask(Span<T> mask, double p)
+    {
+        if (mask.IsEmpty) return;
+        T keep = T.CreateTruncating(1.0 / (1.0 - p));
+        for (int i = 0; i < mask.Length; i++) mask[i] = _maskRng!.NextDouble() < p ? T.Zero : keep;
+    }
+
+    /// <summary>The mask of one slot: the sequence's mask (variational) or a fresh one (naive).</summary>
+    private Span<T> SlotMask(Pinned perSlot, Pinned sequence, int slot, int width, double p)
+    {
+        Span<T> m = perSlot.Span.Slice(slot * _b * width, _b * width);
+        if (_dropout.Variant == DropoutVariant.Variational) sequence.Span.CopyTo(m);
+        else DrawMask(m, p);
+        return m;
+    }
+
+    /// <summary>The per-sequence masks of layer l (input, recurrent) and of the readout, for gradient checks with a fixed mask.</summary>
+    internal (ReadOnlyMemory<T> Input, ReadOnlyMemory<T> Recurrent) SequenceMasks(int layer) =>
+        (_seqMaskX[layer].Span.ToArray(), _seqMaskH[layer].Span.ToArray());
+
+    internal ReadOnlyMemory<T> SequenceOutputMask => _seqMaskO.Span.ToArray();
 
     /// <summary>τb and τf.</summary>
     public BpttSchedule Schedule { get; }
@@ -110,6 +181,7 @@ public sealed unsafe class TruncatedBptt<T> where T : unmanaged, IBinaryFloating
         for (int l = 0; l < _layers.Length; l++) { _dInitH[l].Span.Clear(); _dInitC[l].Span.Clear(); }
         _x0.Span.Clear();
         _dInputs.Span.Clear();
+        DrawSequenceMasks();
     }
 
     /// <summary>Sets the slot the next step is stored in (tests use it to show that wrap-around changes nothing).</summary>
@@ -155,13 +227,25 @@ public sealed unsafe class TruncatedBptt<T> where T : unmanaged, IBinaryFloating
         {
             int q = (first + s) % _r;
             _slotTime[q] = _steps + s;
-            inputs.Slice(s * _b * inSize, _b * inSize).CopyTo(_x0.Span.Slice(q * _b * inSize, _b * inSize));
+            ReadOnlySpan<T> xs = inputs.Slice(s * _b * inSize, _b * inSize);
+            Span<T> x0 = _x0.Span.Slice(q * _b * inSize, _b * inSize);
+            if (_dIn) VectorMath.Multiply(xs, SlotMask(_layers[0].MaskX, _seqMaskX[0], q, inSize, _dropout.Input), x0);
+            else xs.CopyTo(x0);
         }
         for (int l = 0; l < _layers.Length; l++)
         {
             LayerRing lr = _layers[l];
             int h = lr.H, gh = g * h, il = _arch.LayerInputSize(l);
-            T* x = l == 0 ? _x0.Ptr : _layers[l - 1].Hs.Ptr;
+            T* x = LayerInput(l);
+            if (_dIn && l > 0)
+            {
+                // Input dropout of an upper layer: x̃ = h_below ⊙ m_x, for the new slots.
+                for (int s = 0; s < _tf; s++)
+                {
+                    int q = (first + s) % _r, n = _b * il;
+                    VectorMath.Multiply(new ReadOnlySpan<T>(_layers[l - 1].Hs.Ptr + q * n, n), SlotMask(lr.MaskX, _seqMaskX[l], q, il, _dropout.Input), new Span<T>(lr.XMasked.Ptr + q * n, n));
+                }
+            }
             RecurrentNetwork<T>.LayerPacks packs = _net.Packs(l);
             ParameterSlice wih = _net.Layout.Get(l, ParameterKind.InputWeight);
             // Input projection of the window, one GEMM per contiguous run of slots: G = bias + X · W_ihᵀ.
@@ -179,7 +263,22 @@ public sealed unsafe class TruncatedBptt<T> where T : unmanaged, IBinaryFloating
             {
                 int q = (first + s) % _r;
                 T* gq = lr.G.Ptr + q * _b * gh, hq = lr.Hs.Ptr + q * _b * h, hp = lr.HPrev.Ptr + q * _b * h;
-                hState.CopyTo(new Span<T>(hp, _b * h));
+                // HPrev holds what enters W_hh: h_(t-1), or h_(t-1) ⊙ m_h with recurrent dropout (the mask folded into
+                // the copy). GRU's z ⊙ h_(t-1) term takes the undropped state, kept apart then.
+                T* hpTrue = hp;
+                if (_dRec)
+                {
+                    VectorMath.Multiply<T>(hState, SlotMask(lr.MaskH, _seqMaskH[l], q, h, _dropout.Recurrent), new Span<T>(hp, _b * h));
+                    if (_arch.Cell == CellType.Gru)
+                    {
+                        hpTrue = lr.HPrevTrue.Ptr + q * _b * h;
+                        hState.CopyTo(new Span<T>(hpTrue, _b * h));
+                    }
+                }
+                else
+                {
+                    hState.CopyTo(new Span<T>(hp, _b * h));
+                }
                 switch (_arch.Cell)
                 {
                     case CellType.Lstm:
@@ -194,7 +293,7 @@ public sealed unsafe class TruncatedBptt<T> where T : unmanaged, IBinaryFloating
                     {
                         T* ghq = lr.Gh.Ptr + q * _b * gh;
                         Gemm.Multiply(Transpose.None, _b, T.One, new ReadOnlySpan<T>(hp, _b * h), h, packs.RecurrentWeightT, T.Zero, new Span<T>(ghq, _b * gh), gh, _threads);
-                        fixed (T* pb = &p[lr.RecurrentBiasOffset]) CellPointwise.GruForward(path, _b, h, gq, ghq, pb, hp, gq, lr.Ghn.Ptr + q * _b * h, hq);
+                        fixed (T* pb = &p[lr.RecurrentBiasOffset]) CellPointwise.GruForward(path, _b, h, gq, ghq, pb, hpTrue, gq, lr.Ghn.Ptr + q * _b * h, hq);
                         break;
                     }
                     default:
@@ -209,6 +308,17 @@ public sealed unsafe class TruncatedBptt<T> where T : unmanaged, IBinaryFloating
         // ---- readout and loss over the τf new steps ----
         int top = _arch.TopHiddenSize;
         LayerRing topRing = _layers[^1];
+        T* readIn = topRing.Hs.Ptr;
+        if (_dOut)
+        {
+            // Output dropout: the readout sees h_top ⊙ m_o.
+            readIn = _hTopMasked.Ptr;
+            for (int s = 0; s < _tf; s++)
+            {
+                int q = (first + s) % _r, n = _b * top;
+                VectorMath.Multiply(new ReadOnlySpan<T>(topRing.Hs.Ptr + q * n, n), SlotMask(_maskO, _seqMaskO, q, top, _dropout.Output), new Span<T>(readIn + q * n, n));
+            }
+        }
         ParameterSlice rw = _net.Layout.Get(-1, ParameterKind.ReadoutWeight), rbias = _net.Layout.Get(-1, ParameterKind.ReadoutBias);
         for (int part = 0; part < 2; part++)
         {
@@ -217,7 +327,7 @@ public sealed unsafe class TruncatedBptt<T> where T : unmanaged, IBinaryFloating
             Span<T> ys = _y.Span.Slice(s0 * _b * o, len * _b * o);
             for (int row = 0; row < len * _b; row++) p.AsSpan(rbias.Offset, o).CopyTo(ys.Slice(row * o, o));
             Gemm.Multiply(Transpose.None, Transpose.Transposed, len * _b, o, top, T.One,
-                new ReadOnlySpan<T>(topRing.Hs.Ptr + q0 * _b * top, len * _b * top), top, p.AsSpan(rw.Offset, rw.Length), top, T.One, ys, o, _threads, path);
+                new ReadOnlySpan<T>(readIn + q0 * _b * top, len * _b * top), top, p.AsSpan(rw.Offset, rw.Length), top, T.One, ys, o, _threads, path);
         }
         int count = _tf * _b * o;
         Span<T> y = _y.Span, dy = _dy.Span;
@@ -249,11 +359,12 @@ public sealed unsafe class TruncatedBptt<T> where T : unmanaged, IBinaryFloating
             int q0 = part == 0 ? first : 0, len = part == 0 ? seg1 : _tf - seg1, s0 = part == 0 ? 0 : seg1;
             if (len == 0) continue;
             ReadOnlySpan<T> dys = _dy.Span.Slice(s0 * _b * o, len * _b * o);
-            ReadOnlySpan<T> hs = new(topRing.Hs.Ptr + q0 * _b * top, len * _b * top);
+            ReadOnlySpan<T> hs = new(readIn + q0 * _b * top, len * _b * top);
             Gemm.Multiply(Transpose.Transposed, Transpose.None, o, top, len * _b, T.One, dys, o, hs, top, T.One, grad.AsSpan(rw.Offset, rw.Length), top, _threads, path);
             Gemm.Multiply(Transpose.None, Transpose.None, 1, o, len * _b, T.One, _ones.Span.Slice(0, len * _b), len * _b, dys, o, T.One, grad.AsSpan(rbias.Offset, o), o, 1, path);
-            Gemm.Multiply(Transpose.None, Transpose.None, len * _b, top, o, T.One, dys, o, p.AsSpan(rw.Offset, rw.Length), top, T.Zero,
-                topRing.DAbove.Span.Slice(q0 * _b * top, len * _b * top), top, _threads, path);
+            Span<T> dTop = topRing.DAbove.Span.Slice(q0 * _b * top, len * _b * top);
+            Gemm.Multiply(Transpose.None, Transpose.None, len * _b, top, o, T.One, dys, o, p.AsSpan(rw.Offset, rw.Length), top, T.Zero, dTop, top, _threads, path);
+            if (_dOut) VectorMath.Multiply<T>(dTop, _maskO.Span.Slice(q0 * _b * top, len * _b * top), dTop);
         }
         int newest = (first + _tf - 1) % _r;
         for (int l = _layers.Length - 1; l >= 0; l--)
@@ -275,17 +386,29 @@ public sealed unsafe class TruncatedBptt<T> where T : unmanaged, IBinaryFloating
                     case CellType.Lstm:
                         CellPointwise.LstmBackward(path, _b, h, lr.G.Ptr + q * _b * gh, lr.CPrev.Ptr + q * bh, lr.TanhC.Ptr + q * bh, lr.DhTot.Ptr, lr.Dc.Ptr, dgq);
                         Gemm.Multiply(Transpose.None, _b, T.One, new ReadOnlySpan<T>(dgq, _b * gh), gh, packs.RecurrentWeight, T.Zero, lr.DhRec.Span, h, _threads);
+                        if (_dRec) VectorMath.Multiply<T>(lr.DhRec.Span, lr.MaskH.Span.Slice(q * bh, bh), lr.DhRec.Span);
                         break;
                     case CellType.Gru:
                     {
                         T* dghq = lr.DGh.Ptr + q * _b * gh;
-                        CellPointwise.GruBackward(path, _b, h, lr.G.Ptr + q * _b * gh, lr.Ghn.Ptr + q * bh, lr.HPrev.Ptr + q * bh, lr.DhTot.Ptr, dgq, dghq, lr.DhRec.Ptr);
-                        Gemm.Multiply(Transpose.None, _b, T.One, new ReadOnlySpan<T>(dghq, _b * gh), gh, packs.RecurrentWeight, T.One, lr.DhRec.Span, h, _threads);
+                        T* hpTrue = _dRec ? lr.HPrevTrue.Ptr + q * bh : lr.HPrev.Ptr + q * bh;
+                        CellPointwise.GruBackward(path, _b, h, lr.G.Ptr + q * _b * gh, lr.Ghn.Ptr + q * bh, hpTrue, lr.DhTot.Ptr, dgq, dghq, lr.DhRec.Ptr);
+                        if (_dRec)
+                        {
+                            // dh_(t-1) = dh ⊙ z + (dGh · W_hh) ⊙ m_h
+                            Gemm.Multiply(Transpose.None, _b, T.One, new ReadOnlySpan<T>(dghq, _b * gh), gh, packs.RecurrentWeight, T.Zero, lr.DhTmp.Span, h, _threads);
+                            System.Numerics.Tensors.TensorPrimitives.MultiplyAdd<T>(lr.DhTmp.Span, lr.MaskH.Span.Slice(q * bh, bh), lr.DhRec.Span, lr.DhRec.Span);
+                        }
+                        else
+                        {
+                            Gemm.Multiply(Transpose.None, _b, T.One, new ReadOnlySpan<T>(dghq, _b * gh), gh, packs.RecurrentWeight, T.One, lr.DhRec.Span, h, _threads);
+                        }
                         break;
                     }
                     default:
                         ActivationBackward(path, new ReadOnlySpan<T>(lr.Hs.Ptr + q * bh, bh), dh, new Span<T>(dgq, bh));
                         Gemm.Multiply(Transpose.None, _b, T.One, new ReadOnlySpan<T>(dgq, _b * gh), gh, packs.RecurrentWeight, T.Zero, lr.DhRec.Span, h, _threads);
+                        if (_dRec) VectorMath.Multiply<T>(lr.DhRec.Span, lr.MaskH.Span.Slice(q * bh, bh), lr.DhRec.Span);
                         break;
                 }
             }
@@ -300,7 +423,7 @@ public sealed unsafe class TruncatedBptt<T> where T : unmanaged, IBinaryFloating
             ParameterSlice wih = _net.Layout.Get(l, ParameterKind.InputWeight), whh = _net.Layout.Get(l, ParameterKind.RecurrentWeight);
             ParameterSlice bih = _net.Layout.Get(l, ParameterKind.InputBias), bhhs = _net.Layout.Get(l, ParameterKind.RecurrentBias);
             ReadOnlySpan<T> dG = lr.DG.Span, dGhh = _arch.Cell == CellType.Gru ? lr.DGh.Span : lr.DG.Span;
-            ReadOnlySpan<T> x = l == 0 ? _x0.Span : _layers[l - 1].Hs.Span;
+            ReadOnlySpan<T> x = new(LayerInput(l), rows * il);
             Gemm.Multiply(Transpose.Transposed, Transpose.None, gh, il, rows, T.One, dG, gh, x, il, T.One, grad.AsSpan(wih.Offset, wih.Length), il, _threads, path);
             Gemm.Multiply(Transpose.Transposed, Transpose.None, gh, h, rows, T.One, dGhh, gh, lr.HPrev.Span, h, T.One, grad.AsSpan(whh.Offset, whh.Length), h, _threads, path);
             Gemm.Multiply(Transpose.None, Transpose.None, 1, gh, rows, T.One, _ones.Span, rows, dG, gh, T.One, grad.AsSpan(bih.Offset, gh), gh, 1, path);
@@ -311,10 +434,14 @@ public sealed unsafe class TruncatedBptt<T> where T : unmanaged, IBinaryFloating
             {
                 Span<T> dx = l > 0 ? _layers[l - 1].DAbove.Span : _dInputs.Span;
                 Gemm.Multiply(Transpose.None, Transpose.None, rows, il, gh, T.One, dG, gh, p.AsSpan(wih.Offset, wih.Length), il, T.Zero, dx, il, _threads, path);
+                if (_dIn) VectorMath.Multiply<T>(dx, lr.MaskX.Span, dx); // x̃ = x ⊙ m_x  =>  dx = dx̃ ⊙ m_x
             }
         }
         return loss;
     }
+
+    /// <summary>The ring of what layer l's input projection reads: the (masked) inputs, or the hidden states below.</summary>
+    private T* LayerInput(int l) => l == 0 ? _x0.Ptr : _dIn ? _layers[l].XMasked.Ptr : _layers[l - 1].Hs.Ptr;
 
     private void ActivationBackward(IsaPath path, ReadOnlySpan<T> h, ReadOnlySpan<T> dh, Span<T> dPre)
     {
@@ -362,6 +489,7 @@ public sealed unsafe class TruncatedBptt<T> where T : unmanaged, IBinaryFloating
     {
         public readonly int H;
         public int RecurrentBiasOffset;
+        public Pinned MaskX = null!, XMasked = null!, MaskH = null!, HPrevTrue = null!, DhTmp = null!;
         public readonly Pinned G, Gh, Hs, HPrev, CPrev, TanhC, Ghn, DG, DGh, DAbove, DhRec, DhTot, Dc;
 
         public LayerRing(CellType cell, int rows, int batch, int hidden, int gates)
