@@ -438,6 +438,39 @@ public class TrainerTests
         AssertBitwiseEqual<float>(rec.Best!, net.Parameters, "weights after divergence vs. the best epoch's", net.Layout);
     }
 
+    /// <summary>
+    /// The update that overflows is the last of an epoch (one window an epoch; SGD at η = 1e38 on targets of 1e6: the
+    /// loss, 1e12, and the gradient, ~1e6, are finite, the step sends the weights to ±∞). With or without validation
+    /// data, and whether or not another epoch follows, that is divergence in epoch 1: TrainingDivergedException, and the
+    /// network keeps the only finite weights seen, the initial ones. (With validation the NaN validation loss reports
+    /// it; without, the epoch's training loss was measured before the overflowing step and is finite.)
+    /// </summary>
+    [Theory]
+    [InlineData(true, 1)]
+    [InlineData(true, 2)]
+    [InlineData(false, 1)]
+    [InlineData(false, 2)]
+    public void Divergence_InTheLastUpdateOfAnEpoch_IsReportedAndLeavesNoInfiniteWeights(bool withValidation, int epochs)
+    {
+        var net = new RecurrentNetwork<float>(Lstm(8), 3);
+        float[] before = net.Parameters.ToArray();
+        SequenceData<float> sine = Sine<float>(0, 80);
+        var targets = new float[80];
+        Array.Fill(targets, 1e6f);
+        var train = new SequenceData<float>(sine.Inputs, targets, 1, 1);
+        var trainer = new Trainer<float>(net, SmallOptions with { Optimizer = OptimizerKind.Sgd, LearningRate = 1e38, Epochs = epochs });
+
+        TrainingResult? result = null;
+        TrainingDivergedException? ex = Record.Exception(() => result = trainer.Fit(train, withValidation ? Sine<float>(80, 20) : null)) as TrainingDivergedException;
+
+        int nonFinite = 0;
+        foreach (float v in net.Parameters) if (!float.IsFinite(v)) nonFinite++;
+        Assert.True(ex is not null, $"no TrainingDivergedException; Fit returned best epoch {result?.BestEpoch} with loss {result?.BestLoss:E3} and {nonFinite} non-finite weights");
+        Assert.True(nonFinite == 0, $"{nonFinite} of {before.Length} weights are not finite after '{ex.Message}'");
+        Assert.Equal(1, ex.Epoch);
+        AssertBitwiseEqual<float>(before, net.Parameters, "weights after divergence vs. the initial ones");
+    }
+
     // ------------------------------------------------------------------------------------------------ target weights
 
     /// <summary>
@@ -858,17 +891,21 @@ public class TrainerTests
     /// <summary>
     /// Fit itself: after warm-up, a Fit over 100 windows allocates exactly what a Fit over 10 windows allocates (the
     /// per-call history, stopwatch and result), so a window inside Fit allocates nothing; with validation, clipping,
-    /// regularisation, target weights and an EpochCompleted handler, at B = 4 on one thread.
+    /// regularisation, target weights and an EpochCompleted handler; on one thread (B = 4, H = 12) and on two (B = 16,
+    /// H = 32, where the weight-gradient GEMMs, 128 x 32 x 160 for the LSTM, are above the parallel threshold, so the
+    /// worker pool runs).
     /// </summary>
-    [Fact]
-    public void Fit_AllocationDoesNotGrowWithTheNumberOfWindows()
+    [Theory]
+    [InlineData(1, 4, 12)]
+    [InlineData(2, 16, 32)]
+    public void Fit_AllocationDoesNotGrowWithTheNumberOfWindows(int threads, int b, int hidden)
     {
-        const int b = 4, tf = 5;
-        var net = new RecurrentNetwork<float>(Lstm(12), 28);
+        const int tf = 5;
+        var net = new RecurrentNetwork<float>(Lstm(hidden), 28);
         var trainer = new Trainer<float>(net, new TrainerOptions
         {
             BatchSize = b, Bptt = BpttSchedule.Default(tf), Optimizer = OptimizerKind.Adam, LearningRate = 1e-3, Epochs = 2, Patience = 0,
-            ClipNorm = 1, ClipValue = 0.5, Regularization = RegularizationOptions.ElasticNet(1e-5, 1e-4),
+            ClipNorm = 1, ClipValue = 0.5, Regularization = RegularizationOptions.ElasticNet(1e-5, 1e-4), MaxThreads = threads,
         });
         int epochs = 0;
         trainer.EpochCompleted += _ => epochs++;
