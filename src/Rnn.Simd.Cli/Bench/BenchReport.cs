@@ -4,7 +4,7 @@ namespace Rnn.Simd.Cli.Bench;
 
 /// <summary>
 /// The document <c>rnn-simd bench --json</c> prints. The schema is documented in README-cli.md; keep it stable:
-/// add fields or sections (later: an "optimizer" list), never rename or remove one, and bump
+/// add fields or sections (as "train", "inference" and "optimizer" were), never rename or remove one, and bump
 /// <see cref="SchemaVersion"/> only for an incompatible change.
 /// </summary>
 public sealed record BenchReport
@@ -41,10 +41,54 @@ public sealed record BenchReport
 
     /// <summary>One row per inference case (empty when the inference section was not run).</summary>
     [JsonPropertyName("inference")] public required IReadOnlyList<InferenceResult> Inference { get; init; }
+
+    /// <summary>One row per optimiser (empty when the optimizer section was not run).</summary>
+    [JsonPropertyName("optimizer")] public required IReadOnlyList<OptimizerResult> Optimizer { get; init; }
 }
 
 /// <summary>
-/// One training case: a window of BPTT(T, T) with MSE (TruncatedBptt.Window) plus a plain SGD update, FP32, 1 layer.
+/// One optimiser case: one fused Optimizer.Step (gradient scale, clipping, regulariser and the rule in one pass) over
+/// 1,000,000 float parameters on one thread, with default hyper-parameters and no regularisation.
+/// </summary>
+public sealed record OptimizerResult
+{
+    /// <summary>The optimiser's name: "SGD", "Momentum", "Nesterov", "Adagrad", "RMSprop", "RMSprop+gains", "Adam", "AdamW".</summary>
+    [JsonPropertyName("name")] public required string Name { get; init; }
+
+    /// <summary>The OptimizerKind it was created from: "Sgd", ..., "RmsPropGains", "Adam", "AdamW" (what a command line takes).</summary>
+    [JsonPropertyName("kind")] public required string Kind { get; init; }
+
+    /// <summary>Parameters updated per step (1,000,000).</summary>
+    [JsonPropertyName("parameters")] public required int Parameters { get; init; }
+
+    /// <summary>Bytes read plus written per parameter and step: 4 · (3 + 2 · states), e.g. 28 for Adam.</summary>
+    [JsonPropertyName("bytesPerParameter")] public required int BytesPerParameter { get; init; }
+
+    /// <summary>Median nanoseconds of one step divided by the parameters.</summary>
+    [JsonPropertyName("nanosecondsPerParameter")] public required double NanosecondsPerParameter { get; init; }
+
+    /// <summary>Effective bandwidth of the step: bytesPerParameter · parameters / median seconds per step / 10^9.</summary>
+    [JsonPropertyName("gbPerSecond")] public required double GbPerSecond { get; init; }
+
+    /// <summary>gbPerSecond / the report's bandwidthGBps (streaming copy of buffers far beyond any cache).</summary>
+    [JsonPropertyName("fractionOfBandwidth")] public required double FractionOfBandwidth { get; init; }
+
+    /// <summary>Bandwidth of a span copy moving the same bytes as one step, timed right after it, GB/s (read + written).</summary>
+    [JsonPropertyName("copyGBps")] public required double CopyGBps { get; init; }
+
+    /// <summary>gbPerSecond / copyGBps: the step against a copy of its own working set.</summary>
+    [JsonPropertyName("fractionOfCopy")] public required double FractionOfCopy { get; init; }
+
+    /// <summary>Bytes the timing thread allocated per timed step, 2 decimals (0 is expected).</summary>
+    [JsonPropertyName("allocatedBytes")] public required double AllocatedBytes { get; init; }
+
+    /// <summary>Median time of one step in microseconds; shown in the table, not part of the JSON schema.</summary>
+    [JsonIgnore] public double MicrosecondsPerStep { get; init; }
+}
+
+/// <summary>
+/// One training case: a window of BPTT(T, T) with MSE (TruncatedBptt.Window) plus an Adam update (Optimizer.Step),
+/// FP32, 1 layer.
 /// </summary>
 public sealed record TrainResult
 {

@@ -35,11 +35,11 @@ public sealed class BenchSettings : CommandSettings
 
     /// <summary>Sections to run (raw text; see <see cref="SectionSet"/>).</summary>
     [CommandOption("--sections <LIST>")]
-    [Description("Comma-separated sections to run: gemm, train, inference (default: all). Peak and bandwidth are always measured.")]
+    [Description("Comma-separated sections to run: gemm, train, inference, optimizer (default: all). Peak and bandwidth are always measured.")]
     public string? Sections { get; init; }
 
     /// <summary>Names accepted by <c>--sections</c>, in run order.</summary>
-    public static IReadOnlyList<string> SectionNames { get; } = ["gemm", "train", "inference"];
+    public static IReadOnlyList<string> SectionNames { get; } = ["gemm", "train", "inference", "optimizer"];
 
     /// <summary>The parsed <c>--sections</c>; every section when absent.</summary>
     public IReadOnlyList<string> SectionSet =>
@@ -63,9 +63,10 @@ public sealed class BenchSettings : CommandSettings
 }
 
 /// <summary>
-/// <c>rnn-simd bench</c>: FP32 peak, memory bandwidth and GEMM throughput at square and RNN shapes, timed with
-/// Stopwatch (warm-up, then the median of several batches). BenchmarkDotNet suites in bench/ are the tool for
-/// careful comparisons; this is the quick figure a user can take from any machine.
+/// <c>rnn-simd bench</c>: FP32 peak, memory bandwidth, GEMM throughput at square and RNN shapes, training windows,
+/// inference steps and optimiser steps, timed with Stopwatch (warm-up, then the median of several batches).
+/// BenchmarkDotNet suites in bench/ are the tool for careful comparisons; this is the quick figure a user can take
+/// from any machine.
 /// </summary>
 public sealed class BenchCommand(CliOutput output) : Command<BenchSettings>
 {
@@ -148,6 +149,29 @@ public sealed class BenchCommand(CliOutput output) : Command<BenchSettings>
             }
         }
 
+        var optimizerRows = new List<OptimizerResult>();
+        if (sections.Contains("optimizer"))
+        {
+            var bench = new OptimizerBenchmark();
+            foreach (OptimizerCase c in OptimizerCase.Standard())
+            {
+                output.Progress(FormattableString.Invariant($"optimizer {c.Kind}, {OptimizerCase.Parameters:N0} parameters, 1 thread ..."));
+                OptimizerMeasurement m = bench.Measure(c, path, budget.Optimizer, cancellationToken);
+                double gbps = m.StepGBps, copy = m.CopyGBps;
+                optimizerRows.Add(new OptimizerResult
+                {
+                    Name = m.Name, Kind = c.Kind.ToString(), Parameters = OptimizerCase.Parameters, BytesPerParameter = m.BytesPerParameter,
+                    NanosecondsPerParameter = Math.Round(m.Step.SecondsPerCall * 1e9 / OptimizerCase.Parameters, 4),
+                    GbPerSecond = Math.Round(gbps, 2),
+                    FractionOfBandwidth = Math.Round(gbps / bandwidth, 4),
+                    CopyGBps = Math.Round(copy, 2),
+                    FractionOfCopy = Math.Round(gbps / copy, 4),
+                    AllocatedBytes = Math.Round(m.Step.AllocatedBytesPerCall, 2),
+                    MicrosecondsPerStep = m.Step.SecondsPerCall * 1e6,
+                });
+            }
+        }
+
         var report = new BenchReport
         {
             Version = ToolInfo.Version,
@@ -159,6 +183,7 @@ public sealed class BenchCommand(CliOutput output) : Command<BenchSettings>
             Gemm = gemmRows,
             Train = trainRows,
             Inference = inferenceRows,
+            Optimizer = optimizerRows,
         };
         output.Progress(FormattableString.Invariant($"done in {Stopwatch.GetElapsedTime(started).TotalSeconds:F1} s"));
 
@@ -179,6 +204,7 @@ public sealed class BenchCommand(CliOutput output) : Command<BenchSettings>
         if (report.Gemm.Count > 0) WriteGemmTable(console, report.Gemm);
         if (report.Train.Count > 0) WriteTrainTable(console, report.Train);
         if (report.Inference.Count > 0) WriteInferenceTable(console, report.Inference);
+        if (report.Optimizer.Count > 0) WriteOptimizerTable(console, report.Optimizer);
     }
 
     private static void WriteGemmTable(IAnsiConsole console, IReadOnlyList<GemmResult> rows)
@@ -209,7 +235,7 @@ public sealed class BenchCommand(CliOutput output) : Command<BenchSettings>
     private static void WriteTrainTable(IAnsiConsole console, IReadOnlyList<TrainResult> rows)
     {
         var table = new Table()
-            .Title(FormattableString.Invariant($"Training, FP32: a window of {rows[0].Bptt} + SGD, I = O = 1"))
+            .Title(FormattableString.Invariant($"Training, FP32: a window of {rows[0].Bptt} + Adam, I = O = 1"))
             .AddColumn(new TableColumn("Cell"))
             .AddColumn(new TableColumn("B").RightAligned())
             .AddColumn(new TableColumn("H").RightAligned())
@@ -248,6 +274,34 @@ public sealed class BenchCommand(CliOutput output) : Command<BenchSettings>
         console.Write(table);
         console.WriteLine("GFLOP/s: matmuls only, 2·(I+H)·G·H per step.");
         console.WriteLine("Alloc: bytes allocated per step by the timing thread (0 expected).");
+    }
+
+    private static void WriteOptimizerTable(IAnsiConsole console, IReadOnlyList<OptimizerResult> rows)
+    {
+        // Eight narrow columns, so that the table fits the 80 columns of a redirected console.
+        var table = new Table()
+            .Title(FormattableString.Invariant($"Optimizer step, FP32, {rows[0].Parameters:N0} parameters, 1 thread"))
+            .AddColumn(new TableColumn("Optimizer"))
+            .AddColumn(new TableColumn("Bytes").RightAligned())
+            .AddColumn(new TableColumn("ns/param").RightAligned())
+            .AddColumn(new TableColumn("GB/s").RightAligned())
+            .AddColumn(new TableColumn("% BW").RightAligned())
+            .AddColumn(new TableColumn("Copy").RightAligned())
+            .AddColumn(new TableColumn("% copy").RightAligned())
+            .AddColumn(new TableColumn("Alloc").RightAligned());
+        foreach (OptimizerResult r in rows)
+        {
+            table.AddRow(r.Name, Invariant(r.BytesPerParameter),
+                r.NanosecondsPerParameter.ToString("F3", CultureInfo.InvariantCulture),
+                r.GbPerSecond.ToString("F1", CultureInfo.InvariantCulture), Percent(r.FractionOfBandwidth),
+                r.CopyGBps.ToString("F1", CultureInfo.InvariantCulture), Percent(r.FractionOfCopy),
+                r.AllocatedBytes.ToString("0.##", CultureInfo.InvariantCulture));
+        }
+        console.Write(table);
+        console.WriteLine("Bytes: read + written per parameter and step. GB/s: Bytes x parameters over the");
+        console.WriteLine("median step time. % BW: of the streaming bandwidth above. Copy: GB/s of a span");
+        console.WriteLine("copy moving the same bytes, timed next to the step; % copy: the step against it.");
+        console.WriteLine("Alloc: bytes allocated per step (0 expected).");
     }
 
     private static string CellName(string cell) => cell == "Elman" ? "Elman/tanh" : cell.ToUpperInvariant();

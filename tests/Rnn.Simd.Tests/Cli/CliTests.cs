@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Rnn.Simd.Cli;
 using Rnn.Simd.Kernels;
+using Rnn.Simd.Training.Optimizers;
 
 namespace Rnn.Simd.Tests.Cli;
 
@@ -134,7 +135,41 @@ public class CliTests
             inference.Add((row.GetProperty("cell").GetString()!, row.GetProperty("hidden").GetInt32()));
         }
         Assert.Equal([("Elman", 32), ("Lstm", 32), ("Gru", 32)], inference);
+
+        AssertOptimizerRows(root);
     }
+
+    /// <summary>
+    /// The optimizer section: one row per OptimizerKind in declaration order, 1,000,000 parameters each, the bytes per
+    /// parameter of the optimiser's state count, positive figures, and figures consistent with each other (GB/s is
+    /// bytes per parameter over nanoseconds per parameter; the fractions are the quotients they name) up to rounding.
+    /// </summary>
+    private static void AssertOptimizerRows(JsonElement root)
+    {
+        var kinds = new List<string>();
+        foreach (JsonElement row in root.GetProperty("optimizer").EnumerateArray())
+        {
+            string kind = row.GetProperty("kind").GetString()!;
+            Assert.True(Enum.TryParse(kind, out OptimizerKind parsed), kind);
+            Optimizer<float> optimizer = OptimizerFactory.Create<float>(parsed, 1);
+            Assert.Equal(optimizer.Name, row.GetProperty("name").GetString());
+            Assert.Equal(1_000_000, row.GetProperty("parameters").GetInt32());
+            Assert.Equal(optimizer.BytesPerParameter, row.GetProperty("bytesPerParameter").GetInt32());
+            foreach (string name in new[] { "nanosecondsPerParameter", "gbPerSecond", "fractionOfBandwidth", "copyGBps", "fractionOfCopy" })
+                AssertPositiveFinite(row, name);
+            AssertNonNegativeFinite(row, "allocatedBytes");
+            double ns = row.GetProperty("nanosecondsPerParameter").GetDouble(), gbps = row.GetProperty("gbPerSecond").GetDouble();
+            AssertRelativelyClose(optimizer.BytesPerParameter / ns, gbps, 0.01, $"{kind}: gbPerSecond vs bytesPerParameter / nanosecondsPerParameter");
+            AssertRelativelyClose(gbps / root.GetProperty("bandwidthGBps").GetDouble(), row.GetProperty("fractionOfBandwidth").GetDouble(), 0.01, $"{kind}: fractionOfBandwidth");
+            AssertRelativelyClose(gbps / row.GetProperty("copyGBps").GetDouble(), row.GetProperty("fractionOfCopy").GetDouble(), 0.01, $"{kind}: fractionOfCopy");
+            kinds.Add(kind);
+        }
+        Assert.Equal(OptimizerFactory.AllKinds.Select(k => k.ToString()), kinds);
+    }
+
+    /// <summary>|actual - expected| ≤ tolerance · |expected|: rounding of the printed figures (2 to 4 decimals) only.</summary>
+    private static void AssertRelativelyClose(double expected, double actual, double tolerance, string what) =>
+        Assert.True(Math.Abs(actual - expected) <= tolerance * Math.Abs(expected), $"{what}: {actual} vs {expected}");
 
     [Fact]
     public void BenchJson_Sections_RunsOnlyTheChosenSections()
@@ -147,8 +182,40 @@ public class CliTests
         Assert.Equal(0, root.GetProperty("gemm").GetArrayLength());
         Assert.Equal(0, root.GetProperty("train").GetArrayLength());
         Assert.Equal(3, root.GetProperty("inference").GetArrayLength());
+        Assert.Equal(0, root.GetProperty("optimizer").GetArrayLength());
         AssertPositiveFinite(root, "peakGflops");
         AssertPositiveFinite(root, "bandwidthGBps");
+    }
+
+    [Fact]
+    public void BenchJson_OptimizerSectionOnly_HasEveryOptimizer()
+    {
+        var (code, stdout, stderr) = Run("bench", "--json", "--quick", "--sections", "optimizer");
+
+        Assert.Equal(0, code);
+        Assert.Contains("optimizer Adam", stderr, StringComparison.Ordinal); // progress names each case
+        using JsonDocument doc = JsonDocument.Parse(stdout);
+        JsonElement root = doc.RootElement;
+        Assert.Equal(1, root.GetProperty("schemaVersion").GetInt32());
+        Assert.Equal(0, root.GetProperty("gemm").GetArrayLength());
+        Assert.Equal(0, root.GetProperty("train").GetArrayLength());
+        Assert.Equal(0, root.GetProperty("inference").GetArrayLength());
+        Assert.Equal(OptimizerFactory.AllKinds.Count, root.GetProperty("optimizer").GetArrayLength());
+        AssertOptimizerRows(root);
+    }
+
+    [Fact]
+    public void Bench_Quick_OptimizerTable()
+    {
+        var (code, stdout, _) = Run("bench", "--quick", "--sections", "optimizer");
+
+        Assert.Equal(0, code);
+        Assert.Contains("Optimizer step, FP32, 1,000,000 parameters", stdout, StringComparison.Ordinal);
+        foreach (string label in new[] { "ns/param", "% BW", "% copy", "SGD", "RMSprop+gains", "AdamW" })
+            Assert.Contains(label, stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain("µs/window", stdout, StringComparison.Ordinal); // no training table
+        foreach (string line in stdout.Split('\n'))
+            Assert.True(line.TrimEnd('\r').Length <= 80, $"line wider than a redirected console: '{line}'");
     }
 
     [Fact]
@@ -157,10 +224,11 @@ public class CliTests
         var (code, stdout, _) = Run("bench", "--quick", "--sections", "train,inference");
 
         Assert.Equal(0, code);
-        Assert.Contains("BPTT(50,50)", stdout, StringComparison.Ordinal);
+        Assert.Contains("BPTT(50,50) + Adam", stdout, StringComparison.Ordinal); // the update after each window is Adam's
         Assert.Contains("µs/window", stdout, StringComparison.Ordinal);
         Assert.Contains("µs/step", stdout, StringComparison.Ordinal);
         Assert.DoesNotContain("pre-packed", stdout, StringComparison.Ordinal); // no GEMM table
+        Assert.DoesNotContain("ns/param", stdout, StringComparison.Ordinal); // no optimizer table
     }
 
     [Fact]
@@ -250,7 +318,8 @@ public class CliTests
     [InlineData("bench", "--threads")]
     [InlineData("bench", "--isa", "avx9000")]
     [InlineData("bench", "--isa")]
-    [InlineData("bench", "--sections", "gemm,optimizer")]
+    [InlineData("bench", "--sections", "gemm,forecast")]
+    [InlineData("bench", "--sections", "optimizers")]
     [InlineData("bench", "--sections")]
     [InlineData("gradcheck", "--hidden", "0")]
     [InlineData("gradcheck", "--hidden", "5,4,3")]
