@@ -31,6 +31,9 @@ public sealed record TrainerOptions
     /// <summary>L1 / L2 regularisation R_λ of Eq. 2.1 (weights only unless it says otherwise); default none.</summary>
     public RegularizationOptions Regularization { get; init; } = RegularizationOptions.None;
 
+    /// <summary>Dropout during training (section 2.2, item 4); default none. New variational masks every epoch.</summary>
+    public DropoutOptions Dropout { get; init; } = DropoutOptions.None;
+
     /// <summary>Clip the global gradient norm to this value (section 2.4); +∞ (default) disables it.</summary>
     public double ClipNorm { get; init; } = double.PositiveInfinity;
 
@@ -51,6 +54,8 @@ public sealed record TrainerOptions
     {
         if (BatchSize < 1) throw new ArgumentOutOfRangeException(nameof(BatchSize), BatchSize, "Batch size must be at least 1.");
         Bptt.Validate();
+        ArgumentNullException.ThrowIfNull(Dropout);
+        Dropout.Validate();
         if (!(LearningRate > 0) || !double.IsFinite(LearningRate)) throw new ArgumentOutOfRangeException(nameof(LearningRate), LearningRate, "Learning rate must be positive and finite.");
         if (!(ClipNorm > 0)) throw new ArgumentOutOfRangeException(nameof(ClipNorm), ClipNorm, "Clip norm must be positive (+∞ disables it).");
         if (!(ClipValue > 0)) throw new ArgumentOutOfRangeException(nameof(ClipValue), ClipValue, "Clip value must be positive (+∞ disables it).");
@@ -141,7 +146,7 @@ public sealed class Trainer<T> where T : unmanaged, IBinaryFloatingPointIeee754<
         _options = options ?? new TrainerOptions();
         _options.Validate();
         _net = network;
-        _bptt = new TruncatedBptt<T>(network, _options.BatchSize, _options.Bptt, _options.MaxThreads);
+        _bptt = new TruncatedBptt<T>(network, _options.BatchSize, _options.Bptt, _options.MaxThreads, _options.Dropout);
         _regularization = _options.Regularization.Resolve(network.Layout);
         _optimizer = OptimizerFactory.Create<T>(_options.Optimizer, network.Parameters.Length, _regularization, network.Path);
         _optimizer.ClipValue = _options.ClipValue;
@@ -236,6 +241,15 @@ public sealed class Trainer<T> where T : unmanaged, IBinaryFloatingPointIeee754<
                 _best.CopyTo(_net.Parameters);
                 _net.MarkParametersChanged();
                 throw new TrainingDivergedException($"Validation loss became {selectionLoss} in epoch {epoch}. The best weights (epoch {bestEpoch}) were restored.", epoch, windows);
+            }
+            // The epoch's loss was measured before its last update: make sure that update left finite weights before
+            // they can be kept as the best.
+            double parameterNorm = GradientClipping.GlobalNorm<T>(_net.Parameters, _net.Path);
+            if (!double.IsFinite(parameterNorm))
+            {
+                _best.CopyTo(_net.Parameters);
+                _net.MarkParametersChanged();
+                throw new TrainingDivergedException($"The parameters became non-finite in epoch {epoch}. The best weights (epoch {bestEpoch}) were restored; lower the learning rate or clip the gradient norm.", epoch, windows);
             }
             bool isBest = selectionLoss < bestLoss;
             if (isBest)
