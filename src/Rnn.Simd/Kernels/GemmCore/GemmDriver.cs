@@ -147,10 +147,13 @@ internal static unsafe class GemmDriver
             {
                 int kc = Math.Min(KC, g.K - pc);
                 T beta = pc == 0 ? g.Beta : T.One;
-                // Small M: each B panel serves only a few MR panels of A, so packing B would cost about as much as
-                // the product; full panels are then read in place (row stride ldb) and only a ragged last panel
-                // is packed.
+                // Small M: each B panel serves only a few MR panels of A, so packing a whole KC x NC block of B
+                // (which spills to L3 and is read back) would cost about as much as the product; B is read in place,
+                // or each micro-panel packed just before use, into L1.
                 bool inPlace = g.PackedB == null && g.TransB == Transpose.None && i1 - i0 <= InPlaceBMaxRows;
+                // Read in place, rows of B whose stride is a multiple of 2 KiB fall into a few L1 sets and evict
+                // each other; when at least three MR panels reuse each micro-panel, copying it first pays.
+                bool microPack = inPlace && PackMicroPanel && i1 - i0 >= 3 * mr && (long)g.Ldb * sizeof(T) % 2048 == 0;
                 T* bBlock = null;
                 nint panelStride = 0;
                 if (g.PackedB != null)
@@ -164,10 +167,6 @@ internal static unsafe class GemmDriver
                     bBlock = bBuf;
                     panelStride = (nint)kc * nr;
                 }
-                else if (nc % nr != 0)
-                {
-                    PackB(g.TransB, g.B, g.Ldb, pc, kc, jc + nc - nc % nr, nc % nr, nr, bBuf, kc);
-                }
                 for (int ic = i0; ic < i1; ic += MC)
                 {
                     int mc = Math.Min(MC, i1 - ic);
@@ -178,8 +177,14 @@ internal static unsafe class GemmDriver
                         T* bp;
                         nint ldb;
                         if (!inPlace) { bp = bBlock + (jr / nr) * panelStride; ldb = nr; }
-                        else if (ncols == nr) { bp = g.B + (nint)pc * g.Ldb + jc + jr; ldb = g.Ldb; }
-                        else { bp = bBuf; ldb = nr; }
+                        else if (ncols == nr && !microPack) { bp = g.B + (nint)pc * g.Ldb + jc + jr; ldb = g.Ldb; }
+                        else
+                        {
+                            // Copy just this KC x NR micro-panel (zero-padded when ragged) into scratch that stays in
+                            // L1 while the MR panels of A pass over it (see microPack).
+                            PackB(Transpose.None, g.B, g.Ldb, pc, kc, jc + jr, ncols, nr, bBuf, kc);
+                            bp = bBuf; ldb = nr;
+                        }
                         for (int ir = 0; ir < mc; ir += mr)
                         {
                             int nrows = Math.Min(mr, mc - ir);
@@ -203,6 +208,8 @@ internal static unsafe class GemmDriver
 
     /// <summary>Rows of C (per thread) up to which B is read in place instead of packed; see <see cref="RunRange{T, TK}"/>.</summary>
     internal static int InPlaceBMaxRows = 48;
+
+    internal static bool PackMicroPanel = true;
 
     private static void StoreEdge<T>(T* tile, nint ldt, T* c, nint ldc, int rows, int cols, T alpha, T beta)
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
