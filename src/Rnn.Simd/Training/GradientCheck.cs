@@ -72,9 +72,12 @@ public static class GradientCheck
     /// <param name="seed">Seed of the sample.</param>
     /// <param name="dropout">Variational dropout to check with a fixed mask: the masks the engine draws for the sequence
     /// are applied, unchanged, by the finite-difference objective too. Null: none.</param>
+    /// <param name="regularization">R_λ of Eq. 2.1, added to every window's loss as the trainer does (so J gains
+    /// windows·R_λ and the analytic gradient windows·∇R_λ, the gradient the fused optimiser pass applies). L1 is not
+    /// differentiable at 0: a weight within 2h of 0 can disagree. Null: none.</param>
     public static GradientCheckReport Run(RecurrentNetwork<double> network, ReadOnlySpan<double> inputs, ReadOnlySpan<double> targets,
         int batchSize, BpttSchedule schedule, NetworkState<double>? initialState = null, double step = 1e-3, int maxEntriesPerGroup = int.MaxValue, ulong seed = 1,
-        DropoutOptions? dropout = null)
+        DropoutOptions? dropout = null, RegularizationOptions? regularization = null)
     {
         if (dropout is not null && dropout.IsActive && dropout.Variant != DropoutVariant.Variational)
             throw new ArgumentException("Gradient checks need a fixed mask: use variational dropout.", nameof(dropout));
@@ -123,6 +126,11 @@ public static class GradientCheck
             }
         }
         double[] analytic = network.Gradients.ToArray();
+        RegularizationPlan? plan = regularization?.Resolve(network.Layout);
+        if (plan is not null && plan.IsActive)
+        {
+            for (int w = 0; w < windows; w++) plan.AddGradient<double>(network.Parameters, analytic);
+        }
         var dInit = new List<double>();
         for (int l = 0; l < arch.NumLayers; l++)
         {
@@ -132,6 +140,9 @@ public static class GradientCheck
 
         // ---- numeric ----
         var objective = new TruncatedObjective(network, x, y, batchSize, schedule, init, masks);
+        Func<double> total = plan is not null && plan.IsActive
+            ? () => objective.Evaluate() + windows * plan.Penalty<double>(network.Parameters)
+            : objective.Evaluate;
         var rng = new Rng(seed);
         var entries = new List<GradientCheckEntry>();
         double[] parameters = network.ParameterArray;
@@ -140,7 +151,7 @@ public static class GradientCheck
             entries.Add(Compare(s.Name, s.Length, maxEntriesPerGroup, rng, i => analytic[s.Offset + i], i => Numeric(ref parameters[s.Offset + i], step, () =>
             {
                 network.MarkParametersChanged();
-                return objective.Evaluate();
+                return total();
             })));
         }
         network.MarkParametersChanged();
