@@ -515,6 +515,221 @@ public class DropoutTests
         AssertClose(numeric, analytic, Tolerance, GradientCheck.RelativeErrorFloor, $"naive gradient {arch}", net.Layout);
     }
 
+    // ============================================================================================ scalar oracle
+
+    /// <summary>
+    /// An independent scalar forward pass with dropout masks, written from the equations of
+    /// <see cref="Reference.RecurrentReference"/> (it reads only that reference's weight copies): x̃ = x ⊙ m_x[l] is the
+    /// layer input, h̃ = h_(t-1) ⊙ m_h[l] enters W_hh (the GRU's z ⊙ h term takes the undropped h_(t-1)), and the readout
+    /// reads h_top ⊙ m_o. masks(t) gives step t's masks (B x width row-major each; empty = no dropout).
+    /// </summary>
+    internal static double[] OracleForward(Reference.RecurrentReference r, double[] x, int batch, int steps, Func<int, (double[][] X, double[][] H, double[] O)> masks)
+    {
+        static double Sig(double a) => 1.0 / (1.0 + Math.Exp(-a));
+        static double M(double[] m, int i) => m.Length == 0 ? 1.0 : m[i];
+        var h = new double[r.Layers][];
+        var c = new double[r.Layers][];
+        for (int l = 0; l < r.Layers; l++) { h[l] = new double[batch * r.Hidden[l]]; c[l] = new double[batch * r.Hidden[l]]; }
+        var y = new double[steps * batch * r.OutputSize];
+        for (int t = 0; t < steps; t++)
+        {
+            (double[][] mx, double[][] mh, double[] mo) = masks(t);
+            double[] input = x.AsSpan(t * batch * r.InputSize, batch * r.InputSize).ToArray();
+            for (int l = 0; l < r.Layers; l++)
+            {
+                int H = r.Hidden[l], I = r.LayerInput(l);
+                var hn = new double[batch * H];
+                for (int b = 0; b < batch; b++)
+                {
+                    var xt = new double[I];
+                    var ht = new double[H];
+                    for (int k = 0; k < I; k++) xt[k] = input[b * I + k] * M(mx[l], b * I + k);
+                    for (int k = 0; k < H; k++) ht[k] = h[l][b * H + k] * M(mh[l], b * H + k);
+                    var gx = new double[r.Gates * H];
+                    var gh = new double[r.Gates * H];
+                    for (int row = 0; row < r.Gates * H; row++)
+                    {
+                        double sx = r.Bih[l][row], sh = r.Bhh[l][row];
+                        for (int k = 0; k < I; k++) sx += r.Wih[l][row, k] * xt[k];
+                        for (int k = 0; k < H; k++) sh += r.Whh[l][row, k] * ht[k];
+                        gx[row] = sx; gh[row] = sh;
+                    }
+                    for (int j = 0; j < H; j++)
+                    {
+                        switch (r.Cell)
+                        {
+                            case CellType.Elman:
+                                hn[b * H + j] = Math.Tanh(gx[j] + gh[j]);
+                                break;
+                            case CellType.Lstm:
+                            {
+                                double i = Sig(gx[j] + gh[j]), f = Sig(gx[H + j] + gh[H + j]), g = Math.Tanh(gx[2 * H + j] + gh[2 * H + j]), o = Sig(gx[3 * H + j] + gh[3 * H + j]);
+                                c[l][b * H + j] = f * c[l][b * H + j] + i * g;
+                                hn[b * H + j] = o * Math.Tanh(c[l][b * H + j]);
+                                break;
+                            }
+                            default:
+                            {
+                                double rr = Sig(gx[j] + gh[j]), z = Sig(gx[H + j] + gh[H + j]), n = Math.Tanh(gx[2 * H + j] + rr * gh[2 * H + j]);
+                                hn[b * H + j] = (1 - z) * n + z * h[l][b * H + j];
+                                break;
+                            }
+                        }
+                    }
+                }
+                h[l] = hn;
+                input = hn;
+            }
+            int top = r.Hidden[^1];
+            for (int b = 0; b < batch; b++)
+                for (int o = 0; o < r.OutputSize; o++)
+                {
+                    double sum = r.Bout[o];
+                    for (int k = 0; k < top; k++) sum += r.Wout[o, k] * input[b * top + k] * M(mo, b * top + k);
+                    y[(t * batch + b) * r.OutputSize + o] = sum;
+                }
+        }
+        return y;
+    }
+
+    /// <summary>
+    /// The engine with variational dropout on every stream equals the scalar oracle run with the sequence's masks
+    /// (fixed for all steps), over several windows with the ring wrapping: every cell, one and two layers.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(CellsLayersStreams))]
+    public void VariationalDropout_EqualsScalarOracle(CellType cell, int layers, Streams streams)
+    {
+        const int batch = 3, steps = 12;
+        var arch = layers == 1 ? Arch(cell, 4, 3, Activation.Tanh, 5) : Arch(cell, 4, 3, Activation.Tanh, 5, 6);
+        var net = new RecurrentNetwork<double>(arch, 501);
+        double[] x = Uniform(502, steps * batch * 4), t = Uniform(503, steps * batch * 3);
+        var engine = new TruncatedBptt<double>(net, batch, BpttSchedule.Create(5, 2), 1, Options(streams, 0.4, 504));
+        (double[][] mx, double[][] mh, double[] mo) = SequenceMaskArrays(engine, layers);
+        var y = new double[steps * batch * 3];
+        RunWindows(engine, x, t, y);
+        double[] expected = OracleForward(Reference.RecurrentReference.FromNetwork(net), x, batch, steps, _ => (mx, mh, mo));
+        AssertClose(expected, y, 1e-12, 1e-2, $"outputs vs oracle {arch} {streams}");
+    }
+
+    /// <summary>The engine with naive dropout equals the scalar oracle run with each step's own masks (read from the
+    /// engine's slots right after the window that ran the step), over several windows with the ring wrapping.</summary>
+    [Theory]
+    [InlineData(CellType.Elman, 1)]
+    [InlineData(CellType.Elman, 2)]
+    [InlineData(CellType.Lstm, 1)]
+    [InlineData(CellType.Lstm, 2)]
+    [InlineData(CellType.Gru, 1)]
+    [InlineData(CellType.Gru, 2)]
+    public void NaiveDropout_EqualsScalarOracle(CellType cell, int layers)
+    {
+        const int batch = 3, steps = 12, tf = 2, tb = 5;
+        var arch = layers == 1 ? Arch(cell, 4, 3, Activation.Tanh, 5) : Arch(cell, 4, 3, Activation.Tanh, 5, 6);
+        var net = new RecurrentNetwork<double>(arch, 511);
+        double[] x = Uniform(512, steps * batch * 4), t = Uniform(513, steps * batch * 3);
+        var engine = new TruncatedBptt<double>(net, batch, BpttSchedule.Create(tb, tf), 1, new DropoutOptions(Input: 0.4, Output: 0.4, Variant: DropoutVariant.Naive, Seed: 514));
+        var y = new double[steps * batch * 3];
+        List<(double[][] X, double[][] H, double[] O)> perStep = RunRecordingNaiveMasks(engine, x, t, y, arch);
+        double[] expected = OracleForward(Reference.RecurrentReference.FromNetwork(net), x, batch, steps, k => perStep[k]);
+        AssertClose(expected, y, 1e-12, 1e-2, $"outputs vs oracle {arch}");
+    }
+
+    /// <summary>Runs the windows of a sequence and records, per step, the masks the engine stored in its slot.</summary>
+    private static List<(double[][] X, double[][] H, double[] O)> RunRecordingNaiveMasks(TruncatedBptt<double> engine, double[] x, double[] t, double[] y, NetworkArchitecture arch)
+    {
+        int batch = engine.BatchSize, tf = engine.Schedule.ForwardSteps, tb = engine.Schedule.BackwardSteps, layers = arch.NumLayers;
+        int steps = x.Length / (batch * arch.InputSize);
+        var perStep = new List<(double[][] X, double[][] H, double[] O)>();
+        for (int w = 0; w < steps / tf; w++)
+        {
+            engine.Window(x.AsSpan(w * tf * batch * arch.InputSize, tf * batch * arch.InputSize), t.AsSpan(w * tf * batch * arch.OutputSize, tf * batch * arch.OutputSize),
+                y.AsSpan(w * tf * batch * arch.OutputSize, tf * batch * arch.OutputSize));
+            var sx = new double[layers][];
+            for (int l = 0; l < layers; l++) sx[l] = SlotMasks(engine, "MaskX", l);
+            double[] so = SlotOutputMasks(engine);
+            for (int s = 0; s < tf; s++)
+            {
+                long step = (long)w * tf + s;
+                int q = (int)(step % tb);
+                Assert.Equal(step, engine.SlotTime(q));
+                var mx = new double[layers][];
+                var mh = new double[layers][];
+                for (int l = 0; l < layers; l++) { mx[l] = sx[l].Length == 0 ? [] : Slot(sx[l], q, batch * arch.LayerInputSize(l)); mh[l] = []; }
+                perStep.Add((mx, mh, so.Length == 0 ? [] : Slot(so, q, batch * arch.TopHiddenSize)));
+            }
+        }
+        return perStep;
+    }
+
+    /// <summary>
+    /// The naive variant's truncated-BPTT gradient over several windows (the ring wrapping, so backward must use the
+    /// masks stored with each step, not the newest ones): fourth-order central differences of the truncated objective
+    /// (each window's mean squared error over its τf new outputs, the state entering its τb-step span held fixed),
+    /// the network stepped with each step's recorded masks; every parameter, max relative error ≤ 1e-6.
+    /// </summary>
+    [Theory]
+    [InlineData(CellType.Elman, 2, 2, 5)]
+    [InlineData(CellType.Lstm, 1, 3, 6)]
+    [InlineData(CellType.Lstm, 2, 1, 4)]
+    [InlineData(CellType.Gru, 1, 1, 3)]
+    [InlineData(CellType.Gru, 2, 3, 6)]
+    public void NaiveDropout_TruncatedGradientOverWindows_EqualsFiniteDifferences(CellType cell, int layers, int tf, int tb)
+    {
+        const int batch = 2, steps = 12;
+        var arch = layers == 1 ? Arch(cell, 3, 2, Activation.Tanh, 4) : Arch(cell, 3, 2, Activation.Tanh, 4, 3);
+        var net = new RecurrentNetwork<double>(arch, 521);
+        double[] x = Uniform(522, steps * batch * 3), t = Uniform(523, steps * batch * 2);
+        var engine = new TruncatedBptt<double>(net, batch, BpttSchedule.Create(tb, tf), 1, new DropoutOptions(Input: 0.3, Output: 0.3, Variant: DropoutVariant.Naive, Seed: 524));
+        net.ZeroGradients();
+        var y = new double[t.Length];
+        List<(double[][] X, double[][] H, double[] O)> masks = RunRecordingNaiveMasks(engine, x, t, y, arch);
+        double[] analytic = net.Gradients.ToArray();
+
+        int inStep = batch * 3, outStep = batch * 2;
+        var outBuf = new double[outStep];
+        void StepAt(int k, NetworkState<double> s) => net.StepMasked(x.AsSpan(k * inStep, inStep), outBuf, s, masks[k].X, masks[k].H, masks[k].O);
+        // Detached states: the state entering each step with the unperturbed parameters.
+        var detached = new NetworkState<double>[steps + 1];
+        NetworkState<double> run = net.CreateState(batch);
+        detached[0] = run.Clone();
+        for (int k = 0; k < steps; k++) { StepAt(k, run); detached[k + 1] = run.Clone(); }
+        NetworkState<double> work = net.CreateState(batch);
+        double Objective()
+        {
+            net.MarkParametersChanged();
+            double total = 0;
+            for (int end = tf; end <= steps; end += tf)
+            {
+                int start = Math.Max(0, end - tb);
+                work.CopyFrom(detached[start]);
+                double sum = 0;
+                for (int k = start; k < end; k++)
+                {
+                    StepAt(k, work);
+                    if (k < end - tf) continue;
+                    for (int i = 0; i < outStep; i++) { double d = outBuf[i] - t[k * outStep + i]; sum += d * d; }
+                }
+                total += sum / (tf * outStep);
+            }
+            return total;
+        }
+
+        double[] p = net.ParameterArray;
+        var numeric = new double[p.Length];
+        for (int i = 0; i < p.Length; i++)
+        {
+            double v = p[i];
+            p[i] = v + Step; double p1 = Objective();
+            p[i] = v - Step; double m1 = Objective();
+            p[i] = v + 2 * Step; double p2 = Objective();
+            p[i] = v - 2 * Step; double m2 = Objective();
+            p[i] = v;
+            numeric[i] = (8 * (p1 - m1) - (p2 - m2)) / (12 * Step);
+        }
+        net.MarkParametersChanged();
+        AssertClose(numeric, analytic, Tolerance, GradientCheck.RelativeErrorFloor, $"naive truncated gradient {arch} BPTT({tb},{tf})", net.Layout);
+    }
+
     // ============================================================================================ inference
 
     /// <summary>
