@@ -858,6 +858,103 @@ public class DropoutTests
         Assert.False(a.Grad.AsSpan().SequenceEqual(other.Grad), "another seed gives the same gradients");
     }
 
+    /// <summary>
+    /// Where the ring starts changes nothing with dropout either (the masks follow the steps, not the slots): losses,
+    /// outputs and gradients for every ring offset equal offset 0, variational on all three streams and naive.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(CellsVariants))]
+    public void RingOffset_ChangesNothing_WithDropout(CellType cell, DropoutVariant variant)
+    {
+        const int batch = 2, tb = 5, tf = 2, steps = 14;
+        var arch = Arch(cell, 3, 2, Activation.Tanh, 4, 3);
+        var net = new RecurrentNetwork<double>(arch, 531);
+        double[] x = Uniform(532, steps * batch * 3), t = Uniform(533, steps * batch * 2);
+        (double[] Losses, double[] Outputs, double[] Grad) Run(int offset)
+        {
+            var engine = new TruncatedBptt<double>(net, batch, BpttSchedule.Create(tb, tf), 1, Active(variant, 534));
+            engine.SetRingOffset(offset);
+            net.ZeroGradients();
+            var y = new double[t.Length];
+            double[] losses = RunWindows(engine, x, t, y);
+            return (losses, y, net.Gradients.ToArray());
+        }
+        var baseline = Run(0);
+        for (int offset = 1; offset < tb; offset++)
+        {
+            var shifted = Run(offset);
+            string w = $"{cell} {variant} ring offset {offset}";
+            AssertClose(baseline.Losses, shifted.Losses, 1e-12, 1e-4, $"losses {w}");
+            AssertClose(baseline.Outputs, shifted.Outputs, 1e-12, 1e-4, $"outputs {w}");
+            AssertClose(baseline.Grad, shifted.Grad, 1e-12, 1e-4, $"gradients {w}", net.Layout);
+        }
+    }
+
+    /// <summary>Float and double engines with the same options draw the same mask pattern (the draws are in double), and
+    /// their outputs agree to float accuracy.</summary>
+    [Theory]
+    [MemberData(nameof(CellsVariants))]
+    public void FloatAndDouble_DrawTheSameMasks(CellType cell, DropoutVariant variant)
+    {
+        const int batch = 3, steps = 8;
+        var arch = Arch(cell, 4, 2, Activation.Tanh, 6, 5);
+        var d64 = new RecurrentNetwork<double>(arch, 541);
+        RoundParametersToFloat(d64);
+        RecurrentNetwork<float> f32 = Copy<double, float>(d64, IsaPath.Auto);
+        double[] x = Uniform(542, steps * batch * 4), t = Uniform(543, steps * batch * 2);
+        for (int i = 0; i < x.Length; i++) x[i] = (float)x[i];
+        for (int i = 0; i < t.Length; i++) t[i] = (float)t[i];
+        var ed = new TruncatedBptt<double>(d64, batch, BpttSchedule.Default(2), 1, Active(variant, 544));
+        var ef = new TruncatedBptt<float>(f32, batch, BpttSchedule.Default(2), 1, Active(variant, 544));
+        var yd = new double[t.Length];
+        var yf = new float[t.Length];
+        RunWindows(ed, x, t, yd);
+        RunWindows(ef, Convert<float>(x), Convert<float>(t), yf);
+        for (int l = 0; l < 2; l++)
+        {
+            foreach (string field in new[] { "MaskX", "MaskH" })
+            {
+                double[] md = SlotMasks(ed, field, l);
+                float[] mf = SlotMasks(ef, field, l);
+                Assert.Equal(md.Length, mf.Length);
+                for (int i = 0; i < md.Length; i++) Assert.True((md[i] == 0) == (mf[i] == 0), $"{field} layer {l} [{i}]: double {md[i]}, float {mf[i]}");
+            }
+        }
+        double[] od = SlotOutputMasks(ed);
+        float[] of = SlotOutputMasks(ef);
+        for (int i = 0; i < od.Length; i++) Assert.True((od[i] == 0) == (of[i] == 0), $"output mask [{i}]: double {od[i]}, float {of[i]}");
+        double err = NormRelativeError(yd, ToDouble<float>(yf));
+        Assert.True(err <= 1e-4, $"{cell} {variant}: float outputs differ from double by {err:E2} (norm-relative)");
+    }
+
+    /// <summary>Reset(initialState) redraws the variational masks too, and the engine starts from that state.</summary>
+    [Fact]
+    public void ResetWithState_RedrawsMasks()
+    {
+        var arch = Arch(CellType.Lstm, 6, 2, Activation.Tanh, 8);
+        var net = new RecurrentNetwork<double>(arch, 551);
+        var engine = new TruncatedBptt<double>(net, 4, BpttSchedule.Default(2), 1, new DropoutOptions(0.3, 0.3, 0.3, Seed: 552));
+        double[] before = engine.SequenceMasks(0).Recurrent.ToArray(), beforeO = engine.SequenceOutputMask.ToArray();
+        NetworkState<double> init = TruncatedBpttReferenceTests.RandomState(net, 4, 553);
+        engine.Reset(init);
+        Assert.False(before.AsSpan().SequenceEqual(engine.SequenceMasks(0).Recurrent.Span));
+        Assert.False(beforeO.AsSpan().SequenceEqual(engine.SequenceOutputMask.Span));
+        Assert.True(init.Hidden(0).SequenceEqual(engine.State.Hidden(0)));
+    }
+
+    /// <summary>The trainer with dropout gives bitwise the same weights with 1 or 2 GEMM threads.</summary>
+    [Fact]
+    public void Trainer_WithDropout_IsBitwiseTheSameOnTwoThreads()
+    {
+        SequenceData<float> train = Sine(0, 800), validation = Sine(800, 200);
+        var d = new DropoutOptions(0.1, 0.2, 0.2, Seed: 33);
+        var a = new RecurrentNetwork<float>(new NetworkArchitecture(CellType.Gru, 1, [8], 1), 45);
+        var b = new RecurrentNetwork<float>(new NetworkArchitecture(CellType.Gru, 1, [8], 1), 45);
+        new Trainer<float>(a, DropoutTrainer(d) with { Epochs = 3 }).Fit(train, validation);
+        new Trainer<float>(b, DropoutTrainer(d) with { Epochs = 3, MaxThreads = 2 }).Fit(train, validation);
+        Assert.True(MemoryMarshal.AsBytes(a.Parameters).SequenceEqual(MemoryMarshal.AsBytes(b.Parameters)));
+    }
+
     // ============================================================================================ validation
 
     public static TheoryData<string, double> BadProbabilities()
