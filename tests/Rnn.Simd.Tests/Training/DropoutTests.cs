@@ -87,7 +87,7 @@ public class DropoutTests
         foreach (CellType c in AllCells)
             for (int layers = 1; layers <= 2; layers++)
                 foreach (Streams s in Enum.GetValues<Streams>())
-                    foreach (string mode in new[] { "n,1", "2n,n", "S,n" }) data.Add(c, layers, s, mode);
+                    foreach (string mode in new[] { "n,1", "n,n", "2n,n", "S,n" }) data.Add(c, layers, s, mode);
         return data;
     }
 
@@ -95,7 +95,7 @@ public class DropoutTests
     /// The analytic gradient of truncated BPTT with variational dropout equals fourth-order central finite differences
     /// of the same truncated objective with the same fixed masks (GradientCheck with <c>dropout</c>), in double, every
     /// entry checked, max relative error ≤ 1e-6: every cell x {1, 2} layers x {input, recurrent, output, all three}
-    /// x {BPTT(n,1), BPTT(2n,n), BPTT(S,n) (τb ≥ S: full BPTT, over several windows)}, n = 3, S = 12, B = 2, p = 0.3.
+    /// x {BPTT(n,1), BPTT(n,n), BPTT(2n,n), BPTT(S,n) (τb ≥ S: full BPTT, over several windows)}, n = 3, S = 12, B = 2, p = 0.3.
     /// The masks are checked to contain both dropped and kept units, so dropout is really exercised.
     /// </summary>
     [Theory]
