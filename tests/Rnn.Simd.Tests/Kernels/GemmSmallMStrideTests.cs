@@ -3,9 +3,9 @@ using Rnn.Simd.Kernels;
 namespace Rnn.Simd.Tests.Kernels;
 
 /// <summary>
-/// Small-M products with B read in place or packed one micro-panel at a time: the latter is chosen when B's row
-/// stride is a multiple of 2 KiB and at least three MR panels reuse each micro-panel. Row strides of 512 and 2048 floats
-/// (and 256 / 1024 doubles) hit it; odd N leaves a ragged last panel; both are compared with a plain double loop.
+/// Small-M products, where full micro-panels of B are read in place with its row stride and a ragged last one is
+/// packed: row strides that are multiples of 2 KiB (512 and 2048 floats, 256 and 1024 doubles, which alias in L1),
+/// odd N, and M on both sides of the in-place limit, compared with a plain double loop.
 /// </summary>
 public sealed class GemmSmallMStrideTests
 {
