@@ -247,7 +247,6 @@ public sealed unsafe class TruncatedBptt<T> where T : unmanaged, IBinaryFloating
                 }
             }
             RecurrentNetwork<T>.LayerPacks packs = _net.Packs(l);
-            ParameterSlice wih = _net.Layout.Get(l, ParameterKind.InputWeight);
             // Input projection of the window, one GEMM per contiguous run of slots: G = bias + X · W_ihᵀ.
             for (int part = 0; part < 2; part++)
             {
@@ -255,8 +254,8 @@ public sealed unsafe class TruncatedBptt<T> where T : unmanaged, IBinaryFloating
                 if (len == 0) continue;
                 Span<T> gs = lr.G.Span.Slice(q0 * _b * gh, len * _b * gh);
                 for (int row = 0; row < len * _b; row++) packs.InputBias.AsSpan().CopyTo(gs.Slice(row * gh, gh));
-                Gemm.Multiply(Transpose.None, Transpose.Transposed, len * _b, gh, il, T.One,
-                    new ReadOnlySpan<T>(x + q0 * _b * il, len * _b * il), il, p.AsSpan(wih.Offset, wih.Length), il, T.One, gs, gh, _threads, path);
+                // W_ihᵀ is packed once per parameter change (the network keeps it packed for inference too).
+                Gemm.Multiply(Transpose.None, len * _b, T.One, new ReadOnlySpan<T>(x + q0 * _b * il, len * _b * il), il, packs.InputWeightT, T.One, gs, gh, _threads);
             }
             Span<T> hState = State.H[l], cState = State.C[l];
             for (int s = 0; s < _tf; s++)
