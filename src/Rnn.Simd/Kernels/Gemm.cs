@@ -24,7 +24,9 @@ namespace Rnn.Simd.Kernels;
 /// M = 1 (batch 1 is a GEMV) that streams B instead of packing it; optional threading over output blocks. The
 /// summation order of every element depends on K, the ISA path and whether M = 1 (the one-row path sums K in one
 /// chain, the blocked path in blocks of 256), never on the thread count, so results are bitwise identical for any
-/// <c>maxThreads</c>; a row of an M &gt; 1 product may differ in the last bits from the same row computed alone. Nothing allocates after a thread's first call (which allocates its
+/// <c>maxThreads</c>. With a pre-packed B and K ≤ 256 the one-row path keeps the micro-kernel's order, so a row
+/// computed alone equals the same row of a batched product bitwise (batched inference of several streams equals
+/// stepping each stream alone); otherwise the last bits may differ. Nothing allocates after a thread's first call (which allocates its
 /// packing buffers, about 2.6 MiB for float).
 /// </para>
 /// </remarks>

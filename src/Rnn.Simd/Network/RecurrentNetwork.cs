@@ -29,6 +29,8 @@ public sealed class RecurrentNetwork<T> where T : unmanaged, IBinaryFloatingPoin
     private readonly object _packLock = new();
     private readonly LayerPacks[] _packs;
     private readonly PackedMatrix<T> _readoutT;
+    private readonly int[] _recurrentBiasOffsets;
+    private readonly int _readoutBiasOffset;
     private volatile int _version;
     private volatile int _packedVersion = -1;
 
@@ -58,6 +60,9 @@ public sealed class RecurrentNetwork<T> where T : unmanaged, IBinaryFloatingPoin
                 new T[g * h]);
         }
         _readoutT = new PackedMatrix<T>(architecture.TopHiddenSize, architecture.OutputSize, Path);
+        _recurrentBiasOffsets = new int[architecture.NumLayers];
+        for (int l = 0; l < architecture.NumLayers; l++) _recurrentBiasOffsets[l] = Layout.Get(l, ParameterKind.RecurrentBias).Offset;
+        _readoutBiasOffset = Layout.Get(-1, ParameterKind.ReadoutBias).Offset;
         ResetParameters(seed);
     }
 
@@ -187,8 +192,7 @@ public sealed class RecurrentNetwork<T> where T : unmanaged, IBinaryFloatingPoin
                     Gemm.Multiply(Transpose.None, b, T.One, hIn, h, p.RecurrentWeightT, T.Zero, s.Aux[l], gh);
                     unsafe
                     {
-                        ParameterSlice bhh = Layout.Get(l, ParameterKind.RecurrentBias);
-                        fixed (T* pgx = gates, pgh = s.Aux[l], pb = &_parameters[bhh.Offset], ph = s.H[l], pn = s.Scratch[l], phn = s.HNext[l])
+                        fixed (T* pgx = gates, pgh = s.Aux[l], pb = &_parameters[_recurrentBiasOffsets[l]], ph = s.H[l], pn = s.Scratch[l], phn = s.HNext[l])
                             CellPointwise.GruForward(Path, b, h, pgx, pgh, pb, ph, pgx, pn, phn);
                     }
                     break;
@@ -201,9 +205,8 @@ public sealed class RecurrentNetwork<T> where T : unmanaged, IBinaryFloatingPoin
             x = s.H[l];
         }
         int top = Architecture.TopHiddenSize, o = Architecture.OutputSize;
-        ParameterSlice rb = Layout.Get(-1, ParameterKind.ReadoutBias);
         Span<T> y = output.Slice(0, b * o);
-        for (int r = 0; r < b; r++) _parameters.AsSpan(rb.Offset, o).CopyTo(y.Slice(r * o, o));
+        for (int r = 0; r < b; r++) _parameters.AsSpan(_readoutBiasOffset, o).CopyTo(y.Slice(r * o, o));
         if (masks is not null && masks.O.Length > 0) { var xm = new T[b * top]; VectorMath.Multiply(x, masks.O, xm); x = xm; }
         Gemm.Multiply(Transpose.None, b, T.One, x, top, _readoutT, T.One, y, o);
     }
