@@ -51,6 +51,11 @@ public static class CliApp
             .WithExample("bench", "--json")
             .WithExample("bench", "--threads", "8", "--isa", "vector128")
             .WithExample("bench", "--sections", "train,inference");
+        config.AddCommand<TrainCommand>("train")
+            .WithDescription("Train a recurrent network on the embedded ACEA Rome electricity load (hourly, 24 h ahead) and compare it with persistence and seasonal-naive baselines on the test set.")
+            .WithExample("train")
+            .WithExample("train", "--json")
+            .WithExample("train", "--cell", "gru", "--hidden", "64", "--epochs", "50");
         config.AddCommand<GradcheckCommand>("gradcheck")
             .WithDescription("Check analytic BPTT gradients against finite differences for every cell, 1 and 2 layers, three schedules (a few seconds).")
             .WithExample("gradcheck")

@@ -1,0 +1,72 @@
+using System.Text.Json;
+using Rnn.Simd.Cli;
+
+namespace Rnn.Simd.Tests.Cli;
+
+/// <summary>
+/// <c>rnn-simd train</c> in process on a shortened budget (a few epochs): the JSON document has every field, the
+/// baselines are the known floors of the embedded data, the masked anomaly is reported, and bad options fail with
+/// exit code 2 and one line. No quality or speed assertion on the model itself at this budget.
+/// </summary>
+public class TrainCommandTests
+{
+    private static (int Code, string Out, string Err) Run(params string[] args)
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        int code = Program.Run(args, stdout, stderr);
+        return (code, stdout.ToString(), stderr.ToString());
+    }
+
+    [Fact]
+    public void Train_Json_ShortBudget_HasMetricsBaselinesAndTiming()
+    {
+        (int code, string stdout, string stderr) = Run("train", "--json", "--epochs", "2", "--hidden", "8");
+        Assert.True(code == 0, stderr);
+        using JsonDocument doc = JsonDocument.Parse(stdout);
+        JsonElement root = doc.RootElement;
+        Assert.Equal(24, root.GetProperty("horizon").GetInt32());
+        JsonElement test = root.GetProperty("test");
+        foreach (string name in new[] { "nrmse", "rmse", "mae", "mape" })
+        {
+            double v = test.GetProperty(name).GetDouble();
+            Assert.True(double.IsFinite(v) && v > 0, $"test.{name} = {v}");
+        }
+        JsonElement[] baselines = root.GetProperty("baselines").EnumerateArray().ToArray();
+        Assert.Equal(2, baselines.Length);
+        Assert.Equal(24, baselines[0].GetProperty("lag").GetInt32());
+        Assert.Equal(0.417, baselines[0].GetProperty("nrmse").GetDouble(), 3);
+        Assert.Equal(168, baselines[1].GetProperty("lag").GetInt32());
+        Assert.Equal(0.434, baselines[1].GetProperty("nrmse").GetDouble(), 3);
+        Assert.Equal(2, root.GetProperty("epochs").GetInt32());
+        Assert.True(root.GetProperty("trainSeconds").GetDouble() > 0);
+        Assert.True(root.GetProperty("windowsPerSecond").GetDouble() > 0);
+        Assert.Equal(new[] { 16000, 17848 }, root.GetProperty("maskedHours").EnumerateArray().Select(e => e.GetInt32()).ToArray());
+        Assert.Contains("masked out", stderr);
+    }
+
+    [Fact]
+    public void Train_SameSeed_SameResult()
+    {
+        (int c1, string o1, string e1) = Run("train", "--json", "--epochs", "1", "--hidden", "4", "--seed", "7");
+        (int c2, string o2, string e2) = Run("train", "--json", "--epochs", "1", "--hidden", "4", "--seed", "7");
+        Assert.True(c1 == 0 && c2 == 0, e1 + e2);
+        using JsonDocument d1 = JsonDocument.Parse(o1), d2 = JsonDocument.Parse(o2);
+        Assert.Equal(d1.RootElement.GetProperty("test").GetProperty("rmse").GetDouble(), d2.RootElement.GetProperty("test").GetProperty("rmse").GetDouble());
+    }
+
+    [Theory]
+    [InlineData("--hidden", "0")]
+    [InlineData("--cell", "transformer")]
+    [InlineData("--lr", "-1")]
+    [InlineData("--epochs", "x")]
+    public void Train_BadOption_ExitCode2_OneLine(string option, string value)
+    {
+        (int code, string stdout, string stderr) = Run("train", option, value);
+        Assert.Equal(2, code);
+        Assert.Equal("", stdout);
+        string[] lines = stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Single(lines);
+        Assert.Contains(option, lines[0]);
+    }
+}
