@@ -9,7 +9,7 @@ namespace Rnn.Simd.Network;
 /// <typeparam name="T">float or double.</typeparam>
 public sealed class NetworkState<T> where T : unmanaged, IBinaryFloatingPointIeee754<T>
 {
-    internal readonly T[][] H, C, HNext, CNext, Gates, Aux, Scratch;
+    internal readonly T[][] H, C, Gates, Aux, Scratch;
     internal readonly T[] Output;
 
     internal NetworkState(NetworkArchitecture architecture, int batchSize)
@@ -18,16 +18,14 @@ public sealed class NetworkState<T> where T : unmanaged, IBinaryFloatingPointIee
         Architecture = architecture;
         BatchSize = batchSize;
         int layers = architecture.NumLayers, g = architecture.GateCount;
-        H = new T[layers][]; C = new T[layers][]; HNext = new T[layers][]; CNext = new T[layers][];
+        H = new T[layers][]; C = new T[layers][];
         Gates = new T[layers][]; Aux = new T[layers][]; Scratch = new T[layers][];
         for (int l = 0; l < layers; l++)
         {
             int h = architecture.HiddenSizes[l];
             H[l] = new T[batchSize * h];
-            HNext[l] = new T[batchSize * h];
             bool lstm = architecture.Cell == Cells.CellType.Lstm, gru = architecture.Cell == Cells.CellType.Gru;
             C[l] = lstm ? new T[batchSize * h] : [];
-            CNext[l] = lstm ? new T[batchSize * h] : [];
             Gates[l] = new T[batchSize * g * h];
             Aux[l] = gru ? new T[batchSize * g * h] : [];
             Scratch[l] = new T[batchSize * h];

@@ -183,25 +183,26 @@ public sealed class RecurrentNetwork<T> where T : unmanaged, IBinaryFloatingPoin
                     Gemm.Multiply(Transpose.None, b, T.One, hIn, h, p.RecurrentWeightT, T.One, gates, gh);
                     unsafe
                     {
-                        fixed (T* pg = gates, pc = s.C[l], pcn = s.CNext[l], ptc = s.Scratch[l], phn = s.HNext[l])
-                            CellPointwise.LstmForward(Path, b, h, pg, pc, pcn, ptc, phn);
+                        // h_(t-1) has been consumed by the product above, so h_t and c_t overwrite the state in place
+                        // (the gate pass reads column j of c_(t-1) before it writes column j of c_t).
+                        fixed (T* pg = gates, pc = s.C[l], ptc = s.Scratch[l], ph = s.H[l])
+                            CellPointwise.LstmForward(Path, b, h, pg, pc, pc, ptc, ph);
                     }
-                    s.CNext[l].AsSpan().CopyTo(s.C[l]);
                     break;
                 case CellType.Gru:
                     Gemm.Multiply(Transpose.None, b, T.One, hIn, h, p.RecurrentWeightT, T.Zero, s.Aux[l], gh);
                     unsafe
                     {
-                        fixed (T* pgx = gates, pgh = s.Aux[l], pb = &_parameters[_recurrentBiasOffsets[l]], ph = s.H[l], pn = s.Scratch[l], phn = s.HNext[l])
-                            CellPointwise.GruForward(Path, b, h, pgx, pgh, pb, ph, pgx, pn, phn);
+                        // In place: column j of h_(t-1) is read before column j of h_t is written.
+                        fixed (T* pgx = gates, pgh = s.Aux[l], pb = &_parameters[_recurrentBiasOffsets[l]], ph = s.H[l], pn = s.Scratch[l])
+                            CellPointwise.GruForward(Path, b, h, pgx, pgh, pb, ph, pgx, pn, ph);
                     }
                     break;
                 default:
                     Gemm.Multiply(Transpose.None, b, T.One, hIn, h, p.RecurrentWeightT, T.One, gates, gh);
-                    ApplyActivation(gates, s.HNext[l]);
+                    ApplyActivation(gates, s.H[l]);
                     break;
             }
-            s.HNext[l].AsSpan().CopyTo(s.H[l]);
             x = s.H[l];
         }
         int top = Architecture.TopHiddenSize, o = Architecture.OutputSize;

@@ -30,7 +30,7 @@ public class AllocationTests
     private const int MaxAttempts = 20;
 
     /// <summary>Warms up, then asserts that Repeats runs of <paramref name="calls"/> allocate exactly 0 bytes on this thread, in a measurement no GC interrupted.</summary>
-    private static void AssertNoAllocation<TState>(TState state, Action<TState> calls, string what)
+    internal static void AssertNoAllocation<TState>(TState state, Action<TState> calls, string what)
     {
         for (int r = 0; r < WarmUp; r++) calls(state);
         for (int attempt = 0; attempt < MaxAttempts; attempt++)

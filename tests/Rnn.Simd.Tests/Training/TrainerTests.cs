@@ -18,6 +18,9 @@ namespace Rnn.Simd.Tests.Training;
 /// Fit is exactly the documented TBPTT loop, bad input throws with a message, and a window allocates nothing.
 /// Every task is small (H ≤ 32, ≤ 30 epochs of ≤ 20 windows), so the class runs in a few seconds.
 /// </summary>
+// In the non-parallel allocation collection: a GC triggered by a concurrently running test moves this thread's
+// allocation counter by a quantum although nothing was allocated here.
+[Collection(Rnn.Simd.Tests.Kernels.AllocationCollection.Name)]
 public class TrainerTests
 {
     /// <summary>Period of the sine tasks, in steps.</summary>
