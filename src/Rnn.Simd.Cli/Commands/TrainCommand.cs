@@ -67,6 +67,56 @@ public sealed class TrainSettings : CommandSettings
     [Description("GEMM threads (default 1; results are bitwise the same for any value).")]
     public string? Threads { get; init; }
 
+    /// <summary>Streams per window.</summary>
+    [CommandOption("--batch <B>")]
+    [Description("Streams trained in parallel (default 16).")]
+    public string? Batch { get; init; }
+
+    /// <summary>n of the named BPTT schedules.</summary>
+    [CommandOption("--window <N>")]
+    [Description("n of the --bptt schedule (default 48).")]
+    public string? Window { get; init; }
+
+    /// <summary>BPTT schedule.</summary>
+    [CommandOption("--bptt <SCHEDULE>")]
+    [Description("2n,n (default) | n,1 | n,n | TB,TF: truncated BPTT(τb, τf), chapter section 2.1.")]
+    public string? Bptt { get; init; }
+
+    /// <summary>Optimiser.</summary>
+    [CommandOption("--optimizer <NAME>")]
+    [Description("sgd, momentum, nesterov, adagrad, rmsprop, rmspropgains, adam (default) or adamw.")]
+    public string? Optimizer { get; init; }
+
+    /// <summary>L1 weight.</summary>
+    [CommandOption("--l1 <LAMBDA>")]
+    [Description("L1 regularisation λ1 on weights (default 0).")]
+    public string? L1 { get; init; }
+
+    /// <summary>L2 weight.</summary>
+    [CommandOption("--l2 <LAMBDA>")]
+    [Description("L2 regularisation λ2 on weights (default 0).")]
+    public string? L2 { get; init; }
+
+    /// <summary>Input dropout.</summary>
+    [CommandOption("--dropout-input <P>")]
+    [Description("Variational dropout probability on layer inputs (default 0).")]
+    public string? DropoutInput { get; init; }
+
+    /// <summary>Recurrent dropout.</summary>
+    [CommandOption("--dropout-recurrent <P>")]
+    [Description("Variational dropout probability on the recurrent state (default 0).")]
+    public string? DropoutRecurrent { get; init; }
+
+    /// <summary>Output dropout.</summary>
+    [CommandOption("--dropout-output <P>")]
+    [Description("Variational dropout probability on the readout input (default 0).")]
+    public string? DropoutOutput { get; init; }
+
+    /// <summary>Global-norm clipping.</summary>
+    [CommandOption("--clip <NORM>")]
+    [Description("Clip the global gradient norm to NORM (default 5).")]
+    public string? Clip { get; init; }
+
     /// <inheritdoc/>
     public override ValidationResult Validate() => TryParse(out _);
 
@@ -86,13 +136,75 @@ public sealed class TrainSettings : CommandSettings
         if (!(r = OptionValues.ParseInt("--horizon", Horizon, 1, 10_000, out int? horizon)).Successful) return r;
         if (!(r = OptionValues.ParseUInt64("--seed", Seed, out ulong? seed)).Successful) return r;
         if (!(r = OptionValues.ParseInt("--threads", Threads, 0, 1024, out int? threads)).Successful) return r;
-        options = new TrainOptions(cell ?? CellType.Lstm, hidden ?? 32, layers ?? 1, epochs ?? 200, patience ?? 10, lr ?? 3e-3, horizon ?? 24, seed ?? 1, threads ?? 1);
+        if (!(r = OptionValues.ParseInt("--batch", Batch, 1, 4096, out int? batch)).Successful) return r;
+        if (!(r = OptionValues.ParseInt("--window", Window, 1, 100_000, out int? window)).Successful) return r;
+        if (!(r = OptionValues.ParseEnum("--optimizer", Optimizer, out OptimizerKind? optimizer)).Successful) return r;
+        if (!(r = NonNegative("--l1", L1, double.MaxValue, out double l1)).Successful) return r;
+        if (!(r = NonNegative("--l2", L2, double.MaxValue, out double l2)).Successful) return r;
+        if (!(r = NonNegative("--dropout-input", DropoutInput, 0.99, out double pIn)).Successful) return r;
+        if (!(r = NonNegative("--dropout-recurrent", DropoutRecurrent, 0.99, out double pRec)).Successful) return r;
+        if (!(r = NonNegative("--dropout-output", DropoutOutput, 0.99, out double pOut)).Successful) return r;
+        if (!(r = OptionValues.ParsePositiveDouble("--clip", Clip, double.MaxValue, out double? clip)).Successful) return r;
+        BpttSchedule schedule;
+        try
+        {
+            schedule = BpttSchedule.Parse(Bptt ?? "2n,n", window ?? 48);
+        }
+        catch (Exception e) when (e is FormatException or ArgumentException)
+        {
+            return ValidationResult.Error($"--bptt: {e.Message}");
+        }
+        options = new TrainOptions(cell ?? CellType.Lstm, hidden ?? 32, layers ?? 1, epochs ?? 200, patience ?? 10, lr ?? 3e-3, horizon ?? 24, seed ?? 1, threads ?? 1)
+        {
+            Batch = batch ?? 16, Schedule = schedule, Optimizer = optimizer ?? OptimizerKind.Adam, L1 = l1, L2 = l2,
+            DropoutInput = pIn, DropoutRecurrent = pRec, DropoutOutput = pOut, Clip = clip ?? 5,
+        };
+        return ValidationResult.Success();
+    }
+
+    private static ValidationResult NonNegative(string option, string? text, double max, out double value)
+    {
+        value = 0;
+        if (text is null) return ValidationResult.Success();
+        if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double parsed) || !double.IsFinite(parsed))
+            return ValidationResult.Error($"{option} must be a number such as 0.1, got '{text}'.");
+        if (parsed < 0 || parsed > max)
+            return ValidationResult.Error(FormattableString.Invariant($"{option} must be at least 0 and at most {max}, got {parsed}."));
+        value = parsed;
         return ValidationResult.Success();
     }
 }
 
 /// <summary>Parsed options of <c>rnn-simd train</c>.</summary>
-public sealed record TrainOptions(CellType Cell, int Hidden, int Layers, int Epochs, int Patience, double LearningRate, int Horizon, ulong Seed, int Threads);
+public sealed record TrainOptions(CellType Cell, int Hidden, int Layers, int Epochs, int Patience, double LearningRate, int Horizon, ulong Seed, int Threads)
+{
+    /// <summary>Streams per window.</summary>
+    public int Batch { get; init; } = 16;
+
+    /// <summary>Truncated BPTT schedule.</summary>
+    public BpttSchedule Schedule { get; init; } = BpttSchedule.Default(48);
+
+    /// <summary>Optimiser.</summary>
+    public OptimizerKind Optimizer { get; init; } = OptimizerKind.Adam;
+
+    /// <summary>λ1, λ2.</summary>
+    public double L1 { get; init; }
+
+    /// <summary>λ2.</summary>
+    public double L2 { get; init; }
+
+    /// <summary>Dropout probabilities.</summary>
+    public double DropoutInput { get; init; }
+
+    /// <summary>Recurrent dropout probability.</summary>
+    public double DropoutRecurrent { get; init; }
+
+    /// <summary>Readout-input dropout probability.</summary>
+    public double DropoutOutput { get; init; }
+
+    /// <summary>Global-norm clip.</summary>
+    public double Clip { get; init; } = 5;
+}
 
 /// <summary>
 /// <c>rnn-simd train</c>, first version: trains a recurrent network on the embedded ACEA Rome electricity load
@@ -125,8 +237,10 @@ public sealed class TrainCommand(CliOutput output) : Command<TrainSettings>
         var network = new RecurrentNetwork<float>(arch, o.Seed);
         var trainerOptions = new TrainerOptions
         {
-            BatchSize = 16, Bptt = BpttSchedule.Default(48), Optimizer = OptimizerKind.Adam, LearningRate = o.LearningRate,
-            ClipNorm = 5, Epochs = o.Epochs, Patience = o.Patience, MaxThreads = o.Threads,
+            BatchSize = o.Batch, Bptt = o.Schedule, Optimizer = o.Optimizer, LearningRate = o.LearningRate,
+            ClipNorm = o.Clip, Epochs = o.Epochs, Patience = o.Patience, MaxThreads = o.Threads,
+            Regularization = new Training.Regularization.RegularizationOptions(o.L1, o.L2),
+            Dropout = new Training.Regularization.DropoutOptions(o.DropoutInput, o.DropoutRecurrent, o.DropoutOutput, Seed: o.Seed),
         };
         var trainer = new Trainer<float>(network, trainerOptions);
         trainer.EpochCompleted += p => output.Progress(FormattableString.Invariant(

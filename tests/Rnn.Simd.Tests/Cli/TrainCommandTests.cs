@@ -55,7 +55,35 @@ public class TrainCommandTests
         Assert.Equal(d1.RootElement.GetProperty("test").GetProperty("rmse").GetDouble(), d2.RootElement.GetProperty("test").GetProperty("rmse").GetDouble());
     }
 
+    [Fact]
+    public void Train_TrainerOptions_AreAccepted()
+    {
+        (int code, string stdout, string stderr) = Run("train", "--json", "--epochs", "1", "--hidden", "4", "--optimizer", "rmspropgains",
+            "--bptt", "n,1", "--window", "6", "--batch", "8", "--l1", "1e-6", "--l2", "1e-5", "--dropout-input", "0.1",
+            "--dropout-recurrent", "0.1", "--dropout-output", "0.1", "--clip", "1", "--cell", "gru");
+        Assert.True(code == 0, stderr);
+        using JsonDocument doc = JsonDocument.Parse(stdout);
+        Assert.Equal("Gru", doc.RootElement.GetProperty("cell").GetString());
+        Assert.True(double.IsFinite(doc.RootElement.GetProperty("test").GetProperty("nrmse").GetDouble()));
+    }
+
+    [Fact]
+    public void Train_SeriesTooShortForTheBatch_ExitCode1_OneLine()
+    {
+        (int code, string stdout, string stderr) = Run("train", "--batch", "4000", "--epochs", "1");
+        Assert.Equal(1, code);
+        Assert.Equal("", stdout);
+        string[] errors = stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => l.Contains("error")).ToArray();
+        Assert.Single(errors);
+        Assert.Contains("4000 streams", errors[0]);
+    }
+
     [Theory]
+    [InlineData("--bptt", "3,7")]
+    [InlineData("--bptt", "sideways")]
+    [InlineData("--dropout-input", "1.5")]
+    [InlineData("--optimizer", "lbfgs")]
+    [InlineData("--l2", "-1")]
     [InlineData("--hidden", "0")]
     [InlineData("--cell", "transformer")]
     [InlineData("--lr", "-1")]
