@@ -117,6 +117,26 @@ public sealed class TrainSettings : CommandSettings
     [Description("Clip the global gradient norm to NORM (default 5).")]
     public string? Clip { get; init; }
 
+    /// <summary>Learning-rate schedule.</summary>
+    [CommandOption("--schedule <NAME>")]
+    [Description("constant (default) | plateau (×α when validation has not improved for --decay-every epochs) | step (×α every --decay-every epochs) | exp (η0·e^(-αk)) | frac (η0/(1+αk)).")]
+    public string? Schedule { get; init; }
+
+    /// <summary>α of the schedule.</summary>
+    [CommandOption("--decay <ALPHA>")]
+    [Description("α of --schedule (default 0.5 for plateau and step, 0.05 for exp, 0.1 for frac).")]
+    public string? Decay { get; init; }
+
+    /// <summary>Patience / interval of the schedule.</summary>
+    [CommandOption("--decay-every <N>")]
+    [Description("Epochs of the plateau patience or of the step interval (default 5 and 10).")]
+    public string? DecayEvery { get; init; }
+
+    /// <summary>Weight initialisation.</summary>
+    [CommandOption("--init <NAME>")]
+    [Description("pytorch (default: uniform ±1/√H) | glorot | he | chapter (uniform [0,1) / √N_h) | orthogonal (Glorot input, orthogonal recurrent, forget bias 1).")]
+    public string? Init { get; init; }
+
     /// <inheritdoc/>
     public override ValidationResult Validate() => TryParse(out _);
 
@@ -145,6 +165,14 @@ public sealed class TrainSettings : CommandSettings
         if (!(r = NonNegative("--dropout-recurrent", DropoutRecurrent, 0.99, out double pRec)).Successful) return r;
         if (!(r = NonNegative("--dropout-output", DropoutOutput, 0.99, out double pOut)).Successful) return r;
         if (!(r = OptionValues.ParsePositiveDouble("--clip", Clip, double.MaxValue, out double? clip)).Successful) return r;
+        string scheduleName = (Schedule ?? "constant").Trim().ToLowerInvariant();
+        if (scheduleName is not ("constant" or "plateau" or "step" or "exp" or "frac"))
+            return ValidationResult.Error($"--schedule must be one of constant, plateau, step, exp, frac, got '{Schedule}'.");
+        if (!(r = OptionValues.ParsePositiveDouble("--decay", Decay, double.MaxValue, out double? decay)).Successful) return r;
+        if (!(r = OptionValues.ParseInt("--decay-every", DecayEvery, 1, 100_000, out int? decayEvery)).Successful) return r;
+        string init = (Init ?? "pytorch").Trim().ToLowerInvariant();
+        if (init is not ("pytorch" or "glorot" or "he" or "chapter" or "orthogonal"))
+            return ValidationResult.Error($"--init must be one of pytorch, glorot, he, chapter, orthogonal, got '{Init}'.");
         BpttSchedule schedule;
         try
         {
@@ -158,6 +186,7 @@ public sealed class TrainSettings : CommandSettings
         {
             Batch = batch ?? 16, Schedule = schedule, Optimizer = optimizer ?? OptimizerKind.Adam, L1 = l1, L2 = l2,
             DropoutInput = pIn, DropoutRecurrent = pRec, DropoutOutput = pOut, Clip = clip ?? 5,
+            ScheduleName = scheduleName, Decay = decay, DecayEvery = decayEvery, Init = init,
         };
         return ValidationResult.Success();
     }
@@ -204,6 +233,47 @@ public sealed record TrainOptions(CellType Cell, int Hidden, int Layers, int Epo
 
     /// <summary>Global-norm clip.</summary>
     public double Clip { get; init; } = 5;
+
+    /// <summary>constant, plateau, step, exp or frac.</summary>
+    public string ScheduleName { get; init; } = "constant";
+
+    /// <summary>α of the schedule (null: its default).</summary>
+    public double? Decay { get; init; }
+
+    /// <summary>Patience or interval of the schedule (null: its default).</summary>
+    public int? DecayEvery { get; init; }
+
+    /// <summary>pytorch, glorot, he, chapter or orthogonal.</summary>
+    public string Init { get; init; } = "pytorch";
+
+    /// <summary>The learning-rate schedule (section 2.3), or null for a constant rate.</summary>
+    public Training.Schedules.LearningRateSchedule? CreateSchedule() => ScheduleName switch
+    {
+        "plateau" => new Training.Schedules.StepDecayOnPlateau(LearningRate, Decay ?? 0.5, DecayEvery ?? 5),
+        "step" => new Training.Schedules.FixedStepDecaySchedule(LearningRate, Decay ?? 0.5, DecayEvery ?? 10),
+        "exp" => new Training.Schedules.ExponentialDecaySchedule(LearningRate, Decay ?? 0.05),
+        "frac" => new Training.Schedules.FractionalDecaySchedule(LearningRate, Decay ?? 0.1),
+        _ => null,
+    };
+
+    /// <summary>Applies --init to a freshly built network (pytorch: leaves the constructor's initialisation).</summary>
+    public void Initialize(RecurrentNetwork<float> network)
+    {
+        Training.Initialization.WeightInit? all = Init switch
+        {
+            "glorot" => Training.Initialization.WeightInit.GlorotUniform,
+            "he" => Training.Initialization.WeightInit.HeUniform,
+            "chapter" => Training.Initialization.WeightInit.UniformRescaled,
+            _ => null,
+        };
+        if (Init == "orthogonal")
+            Training.Initialization.Initializers.Initialize(network, new Training.Initialization.InitializationOptions(), Seed);
+        else if (all is { } kind)
+            Training.Initialization.Initializers.Initialize(network, new Training.Initialization.InitializationOptions
+            {
+                InputWeights = kind, RecurrentWeights = kind, ReadoutWeights = kind, LstmForgetGateBias = 0,
+            }, Seed);
+    }
 }
 
 /// <summary>
@@ -235,9 +305,10 @@ public sealed class TrainCommand(CliOutput output) : Command<TrainSettings>
 
         var arch = NetworkArchitecture.Uniform(o.Cell, train.InputSize, o.Hidden, o.Layers, train.OutputSize);
         var network = new RecurrentNetwork<float>(arch, o.Seed);
+        o.Initialize(network);
         var trainerOptions = new TrainerOptions
         {
-            BatchSize = o.Batch, Bptt = o.Schedule, Optimizer = o.Optimizer, LearningRate = o.LearningRate,
+            BatchSize = o.Batch, Bptt = o.Schedule, Optimizer = o.Optimizer, LearningRate = o.LearningRate, Schedule = o.CreateSchedule(),
             ClipNorm = o.Clip, Epochs = o.Epochs, Patience = o.Patience, MaxThreads = o.Threads,
             Regularization = new Training.Regularization.RegularizationOptions(o.L1, o.L2),
             Dropout = new Training.Regularization.DropoutOptions(o.DropoutInput, o.DropoutRecurrent, o.DropoutOutput, Seed: o.Seed),

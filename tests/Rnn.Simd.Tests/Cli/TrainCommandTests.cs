@@ -67,6 +67,28 @@ public class TrainCommandTests
         Assert.True(double.IsFinite(doc.RootElement.GetProperty("test").GetProperty("nrmse").GetDouble()));
     }
 
+    [Theory]
+    [InlineData("orthogonal", "plateau")]
+    [InlineData("glorot", "step")]
+    [InlineData("he", "exp")]
+    [InlineData("chapter", "frac")]
+    [InlineData("pytorch", "constant")]
+    public void Train_InitAndSchedule_AreAccepted_AndChangeTheRun(string init, string schedule)
+    {
+        (int code, string stdout, string stderr) = Run("train", "--json", "--epochs", "2", "--hidden", "4", "--init", init, "--schedule", schedule, "--decay-every", "1");
+        Assert.True(code == 0, stderr);
+        using JsonDocument doc = JsonDocument.Parse(stdout);
+        double rmse = doc.RootElement.GetProperty("test").GetProperty("rmse").GetDouble();
+        Assert.True(double.IsFinite(rmse) && rmse > 0);
+        if (init != "pytorch")
+        {
+            (int c0, string o0, string e0) = Run("train", "--json", "--epochs", "2", "--hidden", "4", "--schedule", schedule, "--decay-every", "1");
+            Assert.True(c0 == 0, e0);
+            using JsonDocument d0 = JsonDocument.Parse(o0);
+            Assert.NotEqual(d0.RootElement.GetProperty("test").GetProperty("rmse").GetDouble(), rmse);
+        }
+    }
+
     [Fact]
     public void Train_SeriesTooShortForTheBatch_ExitCode1_OneLine()
     {
@@ -84,6 +106,9 @@ public class TrainCommandTests
     [InlineData("--dropout-input", "1.5")]
     [InlineData("--optimizer", "lbfgs")]
     [InlineData("--l2", "-1")]
+    [InlineData("--schedule", "warp")]
+    [InlineData("--init", "zeros")]
+    [InlineData("--decay", "0")]
     [InlineData("--hidden", "0")]
     [InlineData("--cell", "transformer")]
     [InlineData("--lr", "-1")]
