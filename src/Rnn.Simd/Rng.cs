@@ -18,6 +18,20 @@ public sealed class Rng
         _s0 = SplitMix(ref x); _s1 = SplitMix(ref x); _s2 = SplitMix(ref x); _s3 = SplitMix(ref x);
     }
 
+    /// <summary>Copies the four words of the generator's state (for training checkpoints).</summary>
+    internal void CopyStateTo(Span<ulong> destination)
+    {
+        destination[0] = _s0; destination[1] = _s1; destination[2] = _s2; destination[3] = _s3;
+    }
+
+    /// <summary>Restores a state saved by <see cref="CopyStateTo"/>; the next draws continue the saved sequence.</summary>
+    /// <exception cref="ArgumentException">The state is all zero, which xoshiro256** can never reach (it would stay zero forever).</exception>
+    internal void RestoreState(ReadOnlySpan<ulong> state)
+    {
+        if ((state[0] | state[1] | state[2] | state[3]) == 0) throw new ArgumentException("An all-zero xoshiro256** state is invalid.", nameof(state));
+        _s0 = state[0]; _s1 = state[1]; _s2 = state[2]; _s3 = state[3];
+    }
+
     private static ulong SplitMix(ref ulong x)
     {
         ulong z = x += 0x9E3779B97F4A7C15UL;

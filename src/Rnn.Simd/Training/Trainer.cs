@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Numerics;
 using Rnn.Simd.Network;
+using Rnn.Simd.Persistence;
 using Rnn.Simd.Training.Bptt;
 using Rnn.Simd.Training.Optimizers;
 using Rnn.Simd.Training.Regularization;
@@ -24,7 +25,7 @@ public sealed record TrainerOptions
     public double LearningRate { get; init; } = 1e-3;
 
     /// <summary>Learning-rate schedule (section 2.3); null keeps <see cref="LearningRate"/> constant. The schedule is
-    /// stateful and restarted by every <see cref="Trainer{T}.Fit"/>: options can be reused by trainers one after
+    /// stateful and restarted by every <see cref="Trainer{T}.Fit(SequenceData{T}, SequenceData{T}?, CancellationToken)"/>: options can be reused by trainers one after
     /// another, not by trainers running at the same time.</summary>
     public LearningRateSchedule? Schedule { get; init; }
 
@@ -49,6 +50,16 @@ public sealed record TrainerOptions
     /// <summary>Threads of the GEMMs (1 = the caller only). Results are bitwise the same for any value.</summary>
     public int MaxThreads { get; init; } = 1;
 
+    /// <summary>
+    /// When set, <see cref="Trainer{T}.Fit(SequenceData{T}, SequenceData{T}?, CancellationToken)"/> writes a training
+    /// checkpoint (<see cref="TrainingCheckpoint"/>) to this file, atomically, every <see cref="CheckpointEvery"/>
+    /// epochs and at the last epoch (also when patience runs out). Null (default): no checkpoints.
+    /// </summary>
+    public string? CheckpointPath { get; init; }
+
+    /// <summary>Epochs between checkpoints written to <see cref="CheckpointPath"/> (default 1: after every epoch).</summary>
+    public int CheckpointEvery { get; init; } = 1;
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid option.</summary>
     public void Validate()
     {
@@ -62,6 +73,8 @@ public sealed record TrainerOptions
         if (Epochs < 1) throw new ArgumentOutOfRangeException(nameof(Epochs), Epochs, "At least one epoch.");
         if (Patience < 0) throw new ArgumentOutOfRangeException(nameof(Patience), Patience, "Patience must be non-negative.");
         if (MaxThreads < 0) throw new ArgumentOutOfRangeException(nameof(MaxThreads), MaxThreads, "MaxThreads must be 0 (automatic) or positive.");
+        if (CheckpointPath is not null && CheckpointPath.Length == 0) throw new ArgumentException("The checkpoint path is empty (null disables checkpoints).", nameof(CheckpointPath));
+        if (CheckpointEvery < 1) throw new ArgumentOutOfRangeException(nameof(CheckpointEvery), CheckpointEvery, "Checkpoints are written every 1 or more epochs.");
     }
 }
 
@@ -76,7 +89,7 @@ public sealed record TrainerOptions
 /// <param name="IsBest">True when this epoch's weights are the best so far (and are kept).</param>
 public readonly record struct EpochProgress(int Epoch, int Epochs, double TrainLoss, double ValidationLoss, double LearningRate, double GradientNorm, TimeSpan Elapsed, bool IsBest);
 
-/// <summary>The outcome of <see cref="Trainer{T}.Fit"/>.</summary>
+/// <summary>The outcome of <see cref="Trainer{T}.Fit(SequenceData{T}, SequenceData{T}?, CancellationToken)"/>.</summary>
 /// <param name="EpochsRun">Epochs completed.</param>
 /// <param name="BestEpoch">Epoch whose weights the network holds at the end.</param>
 /// <param name="BestLoss">Its validation loss (its training loss without validation data).</param>
@@ -138,6 +151,25 @@ public sealed class Trainer<T> where T : unmanaged, IBinaryFloatingPointIeee754<
     private readonly T[] _x, _y, _w, _best;
     private readonly NetworkState<T> _evalState;
     private readonly T[] _evalOutput;
+    private LoopState _loop = new();
+    private SequenceData<T>? _train, _validation;
+    private bool _atBoundary;
+
+    /// <summary>The state of the epoch loop of the current (or last) <see cref="Fit(SequenceData{T}, SequenceData{T}?, CancellationToken)"/>, as a checkpoint saves it.</summary>
+    internal sealed class LoopState
+    {
+        public int CompletedEpochs;
+        public double BestLoss = double.PositiveInfinity;
+        public int BestEpoch;
+        public int SinceBest;
+        public long Windows;
+        public TimeSpan ElapsedBefore;
+        public Stopwatch Clock = new();
+        public List<EpochProgress> History = [];
+        public byte[]? DataHash;
+
+        public TimeSpan Elapsed => ElapsedBefore + Clock.Elapsed;
+    }
 
     /// <summary>Creates a trainer for a network (allocates every buffer training needs).</summary>
     public Trainer(RecurrentNetwork<T> network, TrainerOptions? options = null)
@@ -163,8 +195,50 @@ public sealed class Trainer<T> where T : unmanaged, IBinaryFloatingPointIeee754<
     /// <summary>Raised after every epoch (on the training thread).</summary>
     public event Action<EpochProgress>? EpochCompleted;
 
-    /// <summary>The optimiser (its state persists across <see cref="Fit"/> calls).</summary>
+    /// <summary>The optimiser (its state persists across <see cref="Fit(SequenceData{T}, SequenceData{T}?, CancellationToken)"/> calls).</summary>
     public Optimizer<T> Optimizer => _optimizer;
+
+    internal RecurrentNetwork<T> Network => _net;
+    internal TrainerOptions Options => _options;
+    internal LearningRateSchedule Schedule => _schedule;
+    internal TruncatedBptt<T> Bptt => _bptt;
+    internal T[] BestParameters => _best;
+    internal LoopState Loop => _loop;
+    internal SequenceData<T>? TrainData => _train;
+    internal SequenceData<T>? ValidationData => _validation;
+
+    /// <summary>
+    /// Writes a training checkpoint of the state at the end of the epoch just completed: parameters, best parameters,
+    /// optimiser state, learning-rate schedule, dropout generator, epoch loop and history, plus a fingerprint of the
+    /// options, the architecture and the data. Resuming from it with
+    /// <see cref="Fit(SequenceData{T}, SequenceData{T}?, string, CancellationToken)"/> gives bitwise the same result as
+    /// training on uninterrupted. The file is written atomically (temporary file, flush, rename).
+    /// </summary>
+    /// <remarks>Valid only at an epoch boundary: from an <see cref="EpochCompleted"/> handler. (Setting
+    /// <see cref="TrainerOptions.CheckpointPath"/> does the same automatically.)</remarks>
+    /// <exception cref="InvalidOperationException">Called outside an <see cref="EpochCompleted"/> handler.</exception>
+    /// <exception cref="NotSupportedException">The learning-rate schedule is a user-defined class whose state a checkpoint cannot capture.</exception>
+    public void SaveCheckpoint(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        EnsureBoundary();
+        TrainingCheckpoint.Capture(this).Save(path);
+    }
+
+    /// <summary>Writes a training checkpoint to a stream (from its current position; not closed).</summary>
+    /// <inheritdoc cref="SaveCheckpoint(string)"/>
+    public void SaveCheckpoint(Stream stream)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        EnsureBoundary();
+        TrainingCheckpoint.Capture(this).Save(stream);
+    }
+
+    private void EnsureBoundary()
+    {
+        if (!_atBoundary)
+            throw new InvalidOperationException("A checkpoint can be taken only at an epoch boundary: call SaveCheckpoint from an EpochCompleted handler, or set TrainerOptions.CheckpointPath.");
+    }
 
     /// <summary>Trains until the epochs run out, patience runs out, or cancellation. The network ends with the best weights.</summary>
     /// <param name="train">The training series.</param>
@@ -172,7 +246,38 @@ public sealed class Trainer<T> where T : unmanaged, IBinaryFloatingPointIeee754<
     /// <param name="cancellationToken">Checked between windows; cancelling returns normally with <see cref="TrainingResult.Cancelled"/> set.</param>
     /// <exception cref="ArgumentException">The data does not fit the network or is too short for B streams of τf steps.</exception>
     /// <exception cref="TrainingDivergedException">The loss or gradient became NaN / ∞ (best weights restored first).</exception>
-    public TrainingResult Fit(SequenceData<T> train, SequenceData<T>? validation = null, CancellationToken cancellationToken = default)
+    public TrainingResult Fit(SequenceData<T> train, SequenceData<T>? validation = null, CancellationToken cancellationToken = default) =>
+        FitCore(train, validation, null, cancellationToken);
+
+    /// <summary>
+    /// Resumes training from a checkpoint file written by this trainer's options (see <see cref="SaveCheckpoint(string)"/>
+    /// and <see cref="TrainerOptions.CheckpointPath"/>): restores the network's parameters and every piece of training
+    /// state, then runs the remaining epochs. The result, and the returned history (which includes the epochs before the
+    /// checkpoint), are bitwise those of an uninterrupted run. <see cref="TrainerOptions.Epochs"/> may differ from the
+    /// checkpointed run (to extend training) and so may <see cref="TrainerOptions.MaxThreads"/>; every other option must match.
+    /// </summary>
+    /// <param name="train">The same training series as before the checkpoint.</param>
+    /// <param name="validation">The same validation series (or null, as before).</param>
+    /// <param name="resumeFrom">The checkpoint file.</param>
+    /// <param name="cancellationToken">As in <see cref="Fit(SequenceData{T}, SequenceData{T}?, CancellationToken)"/>.</param>
+    /// <exception cref="FileNotFoundException">There is no such file.</exception>
+    /// <exception cref="InvalidDataException">The file is not a valid checkpoint.</exception>
+    /// <exception cref="ArgumentException">The checkpoint was written with other options, another architecture or element type, or other data.</exception>
+    public TrainingResult Fit(SequenceData<T> train, SequenceData<T>? validation, string resumeFrom, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(resumeFrom);
+        return FitCore(train, validation, TrainingCheckpoint.Load(resumeFrom), cancellationToken);
+    }
+
+    /// <summary>Resumes training from a loaded checkpoint.</summary>
+    /// <inheritdoc cref="Fit(SequenceData{T}, SequenceData{T}?, string, CancellationToken)"/>
+    public TrainingResult Fit(SequenceData<T> train, SequenceData<T>? validation, TrainingCheckpoint resumeFrom, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(resumeFrom);
+        return FitCore(train, validation, resumeFrom, cancellationToken);
+    }
+
+    private TrainingResult FitCore(SequenceData<T> train, SequenceData<T>? validation, TrainingCheckpoint? resume, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(train);
         CheckShape(train, nameof(train));
@@ -183,18 +288,24 @@ public sealed class Trainer<T> where T : unmanaged, IBinaryFloatingPointIeee754<
         if (windowsPerEpoch < 1)
             throw new ArgumentException($"The training series has {train.Steps} steps: {b} streams of at least τf = {tf} steps need {b * tf}.", nameof(train));
         int inSize = train.InputSize, outSize = train.OutputSize;
-        var history = new List<EpochProgress>(_options.Epochs);
-        var clock = Stopwatch.StartNew();
-        double bestLoss = double.PositiveInfinity;
-        int bestEpoch = 0, sinceBest = 0;
-        long windows = 0;
+        var loop = _loop = new LoopState { History = new List<EpochProgress>(_options.Epochs) };
+        _train = train;
+        _validation = validation;
+        List<EpochProgress> history = loop.History;
         bool cancelled = false, stoppedEarly = false;
         _net.Parameters.CopyTo(_best);
         // Every Fit starts its schedule from epoch 0: a schedule is stateful, and the same options (with the same
         // schedule object) may serve several trainers one after another.
         _schedule.Reset();
+        if (resume is not null)
+        {
+            // Overwrites parameters, best parameters, optimiser, schedule, dropout generator and the loop state.
+            resume.RestoreInto(this);
+            stoppedEarly = _options.Patience > 0 && loop.SinceBest >= _options.Patience;
+        }
+        loop.Clock.Start();
 
-        for (int epoch = 1; epoch <= _options.Epochs && !cancelled; epoch++)
+        for (int epoch = loop.CompletedEpochs + 1; epoch <= _options.Epochs && !cancelled && !stoppedEarly; epoch++)
         {
             double rate = _schedule.CurrentRate, lossSum = 0, gradNorm = 0;
             T lr = T.CreateTruncating(rate);
@@ -222,15 +333,15 @@ public sealed class Trainer<T> where T : unmanaged, IBinaryFloatingPointIeee754<
                     _best.CopyTo(_net.Parameters);
                     _net.MarkParametersChanged();
                     throw new TrainingDivergedException(
-                        $"Training diverged in epoch {epoch}, window {w + 1}: loss {loss}, gradient norm {norm}. The best weights (epoch {bestEpoch}) were restored; lower the learning rate or clip the gradient norm.",
-                        epoch, windows);
+                        $"Training diverged in epoch {epoch}, window {w + 1}: loss {loss}, gradient norm {norm}. The best weights (epoch {loop.BestEpoch}) were restored; lower the learning rate or clip the gradient norm.",
+                        epoch, loop.Windows);
                 }
                 T scale = double.IsPositiveInfinity(_options.ClipNorm) ? T.One : GradientClipping.ScaleForMaxNorm<T>(norm, _options.ClipNorm);
                 _optimizer.Step(_net.Parameters, _net.Gradients, lr, scale);
                 _net.MarkParametersChanged();
                 lossSum += loss;
                 gradNorm = norm;
-                windows++;
+                loop.Windows++;
             }
             if (cancelled) break; // a partial epoch is neither validated nor reported; the best weights are restored below
             double trainLoss = lossSum / windowsPerEpoch;
@@ -240,7 +351,7 @@ public sealed class Trainer<T> where T : unmanaged, IBinaryFloatingPointIeee754<
             {
                 _best.CopyTo(_net.Parameters);
                 _net.MarkParametersChanged();
-                throw new TrainingDivergedException($"Validation loss became {selectionLoss} in epoch {epoch}. The best weights (epoch {bestEpoch}) were restored.", epoch, windows);
+                throw new TrainingDivergedException($"Validation loss became {selectionLoss} in epoch {epoch}. The best weights (epoch {loop.BestEpoch}) were restored.", epoch, loop.Windows);
             }
             // The epoch's loss was measured before its last update: make sure that update left finite weights before
             // they can be kept as the best.
@@ -249,29 +360,44 @@ public sealed class Trainer<T> where T : unmanaged, IBinaryFloatingPointIeee754<
             {
                 _best.CopyTo(_net.Parameters);
                 _net.MarkParametersChanged();
-                throw new TrainingDivergedException($"The parameters became non-finite in epoch {epoch}. The best weights (epoch {bestEpoch}) were restored; lower the learning rate or clip the gradient norm.", epoch, windows);
+                throw new TrainingDivergedException($"The parameters became non-finite in epoch {epoch}. The best weights (epoch {loop.BestEpoch}) were restored; lower the learning rate or clip the gradient norm.", epoch, loop.Windows);
             }
-            bool isBest = selectionLoss < bestLoss;
+            bool isBest = selectionLoss < loop.BestLoss;
             if (isBest)
             {
-                bestLoss = selectionLoss;
-                bestEpoch = epoch;
-                sinceBest = 0;
+                loop.BestLoss = selectionLoss;
+                loop.BestEpoch = epoch;
+                loop.SinceBest = 0;
                 _net.Parameters.CopyTo(_best);
             }
             else
             {
-                sinceBest++;
+                loop.SinceBest++;
             }
-            var progress = new EpochProgress(epoch, _options.Epochs, trainLoss, validationLoss, rate, gradNorm, clock.Elapsed, isBest);
+            var progress = new EpochProgress(epoch, _options.Epochs, trainLoss, validationLoss, rate, gradNorm, loop.Elapsed, isBest);
             history.Add(progress);
-            EpochCompleted?.Invoke(progress);
+            // The schedule ends the epoch before anyone sees it, so that a checkpoint taken now (automatically or from
+            // an EpochCompleted handler) holds a whole epoch boundary: the next epoch resets the BPTT state and draws
+            // new dropout masks, so nothing else carries over.
             _schedule.EndEpoch(selectionLoss);
-            if (_options.Patience > 0 && sinceBest >= _options.Patience) { stoppedEarly = true; break; }
+            loop.CompletedEpochs = epoch;
+            stoppedEarly = _options.Patience > 0 && loop.SinceBest >= _options.Patience;
+            _atBoundary = true;
+            try
+            {
+                if (_options.CheckpointPath is not null && (epoch % _options.CheckpointEvery == 0 || epoch == _options.Epochs || stoppedEarly))
+                    SaveCheckpoint(_options.CheckpointPath);
+                EpochCompleted?.Invoke(progress);
+            }
+            finally
+            {
+                _atBoundary = false;
+            }
         }
+        loop.Clock.Stop();
         _best.CopyTo(_net.Parameters);
         _net.MarkParametersChanged();
-        return new TrainingResult(history.Count, bestEpoch, bestLoss, windows, clock.Elapsed, stoppedEarly, cancelled, history);
+        return new TrainingResult(history.Count, loop.BestEpoch, loop.BestLoss, loop.Windows, loop.Elapsed, stoppedEarly, cancelled, history);
     }
 
     /// <summary>

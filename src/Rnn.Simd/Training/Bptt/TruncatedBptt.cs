@@ -117,6 +117,9 @@ public sealed unsafe class TruncatedBptt<T> where T : unmanaged, IBinaryFloating
         DrawSequenceMasks();
     }
 
+    /// <summary>The generator of the dropout masks (null without dropout); training checkpoints save and restore its state.</summary>
+    internal Rng? MaskRng => _maskRng;
+
     /// <summary>The dropout this engine applies.</summary>
     public DropoutOptions Dropout => _dropout;
 

@@ -52,6 +52,13 @@ public abstract class LearningRateSchedule
         ResetCore();
     }
 
+    /// <summary>Restores the epoch counter and the current rate saved by a training checkpoint.</summary>
+    internal void RestoreState(int epoch, double currentRate)
+    {
+        Epoch = epoch;
+        CurrentRate = currentRate;
+    }
+
     /// <summary>
     /// Computes η_(k+1) when epoch k = <paramref name="endedEpoch"/> ends with <paramref name="validationLoss"/>;
     /// <see cref="CurrentRate"/> still holds η_k.
@@ -230,6 +237,14 @@ public sealed class StepDecayOnPlateau : LearningRateSchedule
         EpochsWithoutDecrease = 0;
         Reductions++;
         return Math.Max(CurrentRate * Factor, MinRate);
+    }
+
+    /// <summary>Restores the plateau state saved by a training checkpoint.</summary>
+    internal void RestorePlateau(double bestLoss, int epochsWithoutDecrease, int reductions)
+    {
+        BestLoss = bestLoss;
+        EpochsWithoutDecrease = epochsWithoutDecrease;
+        Reductions = reductions;
     }
 
     /// <inheritdoc/>
