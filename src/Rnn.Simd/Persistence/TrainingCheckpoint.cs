@@ -407,7 +407,7 @@ public sealed class TrainingCheckpoint
         cp.Windows = r.I64();
         if (cp.Windows < 0) throw r.Fail($"the window count is {cp.Windows}");
         cp.Elapsed = ReadTicks(ref r, "the elapsed time");
-        int n = r.Count("history entries", 53);
+        int n = r.Count("history entries", 49);
         if (n != cp.CompletedEpochs) throw r.Fail($"{n} history entries for {cp.CompletedEpochs} completed epochs");
         var history = new EpochProgress[n];
         for (int i = 0; i < n; i++)
