@@ -136,6 +136,36 @@ public class CheckpointTests
     }
 
     [Fact]
+    public void EarlyStopping_IsCheckpointed_AndAResumeStopsAtOnceWithTheSameWeights()
+    {
+        // Negated validation targets: validation gets worse as training fits the training series, so patience 2 ends
+        // the run early, and the last checkpoint is the one written at the stop.
+        var (train, validation) = Data<float>();
+        var negated = new SequenceData<float>(validation.Inputs, Array.ConvertAll(validation.Targets, v => -v), 2, 1);
+        using var dir = new TempDir();
+        string path = dir.File("stop.ckpt");
+        var net = new RecurrentNetwork<float>(Arch, seed: 5);
+        TrainerOptions options = Options(OptimizerKind.Adam) with { Patience = 2, Epochs = 30, CheckpointPath = path, CheckpointEvery = 10 };
+        TrainingResult result = new Trainer<float>(net, options).Fit(train, negated);
+        Assert.True(result.StoppedEarly);
+        Assert.True(result.EpochsRun < 10, $"ran {result.EpochsRun} epochs");
+        Assert.Equal(result.EpochsRun, TrainingCheckpoint.Load(path).CompletedEpochs);
+
+        var again = new RecurrentNetwork<float>(Arch, seed: 6);
+        TrainingResult resumed = new Trainer<float>(again, options with { CheckpointPath = null }).Fit(train, negated, resumeFrom: path);
+        Assert.True(resumed.StoppedEarly);
+        Assert.Equal(result.EpochsRun, resumed.EpochsRun);
+        AssertBitwiseEqual<float>(net.Parameters, again.Parameters, "best parameters");
+    }
+
+    [Fact]
+    public void CheckpointOptions_AreValidated()
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => new TrainerOptions { CheckpointEvery = 0 }.Validate());
+        Assert.Throws<ArgumentException>(() => new TrainerOptions { CheckpointPath = "" }.Validate());
+    }
+
+    [Fact]
     public void Resume_WithMoreEpochs_ContinuesTraining()
     {
         var (train, validation) = Data<float>();
