@@ -86,7 +86,7 @@ public static class CliApp
             CliException or ArgumentException or IOException or UnauthorizedAccessException or InvalidDataException
                 or Rnn.Simd.Training.TrainingDivergedException
                 or PlatformNotSupportedException or NotSupportedException or InvalidOperationException
-                or FormatException or OutOfMemoryException => (ExitCodes.Failure, e.Message),
+                or FormatException or OutOfMemoryException => (ExitCodes.Failure, WithoutParamName(e)),
             _ => (ExitCodes.Failure, $"{e.GetType().Name}: {e.Message}"),
         };
         output.Error.WriteLine($"{ToolInfo.Name}: error: {OneLine(message)}");
@@ -95,6 +95,11 @@ public static class CliApp
         output.Error.Flush();
         return code;
     }
+
+    // ArgumentException appends " (Parameter 'name')", which names a C# parameter the user never saw.
+    private static string WithoutParamName(Exception e) => e is ArgumentException { ParamName: not null } ae
+        ? ae.Message.Replace($" (Parameter '{ae.ParamName}')", "", StringComparison.Ordinal)
+        : e.Message;
 
     private static string OneLine(string message)
     {

@@ -212,12 +212,7 @@ public static class CsvColumnReader
             }
             try
             {
-                using var unzip = new GZipStream(stream, CompressionMode.Decompress);
-                using var reader = new StreamReader(unzip, Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
-                string text = reader.ReadToEnd();
-                if (stream.Position < stream.Length && !HasOnlyPadding(stream))
-                    throw new InvalidDataException("data follows the end of the compressed stream");
-                return text;
+                return Decompress(stream);
             }
             catch (Exception e) when (e is InvalidDataException or EndOfStreamException or IOException)
             {
@@ -226,13 +221,49 @@ public static class CsvColumnReader
         }
     }
 
-    // GZipStream reads concatenated members itself; anything it leaves behind is garbage unless it is zero padding.
-    private static bool HasOnlyPadding(Stream stream)
+    // GZipStream returns what it could decode from a truncated file without complaint, so the gzip trailer (RFC 1952:
+    // CRC-32 and length mod 2^32 of the uncompressed data, the file's last 8 bytes) is checked here. A file of several
+    // concatenated gzip members carries the trailer of its last member only and is rejected; recompress it as one.
+    private static string Decompress(FileStream stream)
     {
-        int b;
-        while ((b = stream.ReadByte()) >= 0)
-            if (b != 0) return false;
-        return true;
+        long compressedLength = stream.Length;
+        var bytes = new MemoryStream();
+        using (var unzip = new GZipStream(stream, CompressionMode.Decompress, leaveOpen: true)) unzip.CopyTo(bytes);
+        if (compressedLength < 18) throw new InvalidDataException("the file is shorter than a gzip header and trailer");
+        Span<byte> trailer = stackalloc byte[8];
+        stream.Position = compressedLength - 8;
+        stream.ReadExactly(trailer);
+        uint crc = System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(trailer);
+        uint size = System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(trailer[4..]);
+        ReadOnlySpan<byte> data = bytes.GetBuffer().AsSpan(0, (int)bytes.Length);
+        if (size != (uint)data.Length || crc != Crc32(data))
+            throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture,
+                $"{data.Length} bytes decompressed, but the gzip trailer does not match them (CRC-32 or length)"));
+        using var reader = new StreamReader(new MemoryStream(bytes.GetBuffer(), 0, (int)bytes.Length), Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
+        return reader.ReadToEnd();
+    }
+
+    private static uint[]? s_crcTable;
+
+    // CRC-32 (IEEE 802.3, reflected polynomial 0xEDB88320), as gzip stores it.
+    private static uint Crc32(ReadOnlySpan<byte> data)
+    {
+        uint[] table = s_crcTable ??= BuildCrcTable();
+        uint c = 0xFFFFFFFFu;
+        foreach (byte b in data) c = table[(c ^ b) & 0xFF] ^ (c >> 8);
+        return ~c;
+    }
+
+    private static uint[] BuildCrcTable()
+    {
+        var table = new uint[256];
+        for (uint n = 0; n < 256; n++)
+        {
+            uint c = n;
+            for (int k = 0; k < 8; k++) c = (c & 1) != 0 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+            table[n] = c;
+        }
+        return table;
     }
 
     private static bool IsMissingToken(ReadOnlySpan<char> s) =>

@@ -43,7 +43,7 @@ public sealed class TrainReport(TrainOptions options, TrainingOutcome outcome, T
         string title = multi
             ? Invariant($"Test set, horizon {options.Horizon} steps, all of y[t+1..t+{options.Horizon}] ({evaluation.Model.All.Count} targets; step h: {evaluation.Model.LastStep.Count})")
             : Invariant($"Test set, horizon {options.Horizon} steps ({evaluation.Model.All.Count} targets)");
-        var table = new Table().Title(title).AddColumn("Forecast");
+        var table = new Table().Title(Markup.Escape(title)).AddColumn("Forecast");
         string[] metrics = ["NRMSE", "RMSE", "MAE", "MAPE %"];
         foreach (string m in metrics) table.AddColumn(new TableColumn(m).RightAligned());
         if (multi) table.AddColumn(new TableColumn("NRMSE step h").RightAligned());

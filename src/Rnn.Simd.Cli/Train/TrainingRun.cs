@@ -41,7 +41,8 @@ public static class TrainingRun
         }
         catch (SeriesTooShortException e)
         {
-            throw new CliException($"--horizon {o.Horizon} does not fit the data: {e.Message}", e);
+            string message = e.ParamName is null ? e.Message : e.Message.Replace($" (Parameter '{e.ParamName}')", "", StringComparison.Ordinal);
+            throw new CliException($"--horizon {o.Horizon} does not fit the data: {message}", e);
         }
         CheckStreams(dataset.Train, o);
         if (dataset.Validation is null || dataset.Test is null) throw new CliException("The split left no validation or test part.");
