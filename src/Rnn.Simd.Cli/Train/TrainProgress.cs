@@ -8,7 +8,7 @@ namespace Rnn.Simd.Cli.Train;
 /// <summary>
 /// How training reports its epochs: a live Spectre.Console bar on an interactive terminal (epoch k/N, training and
 /// validation loss, learning rate, elapsed time and ETA), plain lines on stderr when output is redirected or captured,
-/// or nothing with <c>--quiet</c>. <see cref="Run{T}"/> wraps the training call and hands it the per-epoch callback.
+/// or nothing with <c>--quiet</c>. (The bar's ETA assumes the whole epoch budget; early stopping ends sooner.) <see cref="Run{T}"/> wraps the training call and hands it the per-epoch callback.
 /// </summary>
 public sealed class TrainProgress
 {
@@ -48,8 +48,9 @@ public sealed class TrainProgress
                 return _output.ErrorConsole.Progress()
                     .AutoClear(false)
                     .HideCompleted(false)
-                    .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(),
-                        new ElapsedTimeColumn(), new RemainingTimeColumn(), new SpinnerColumn())
+                    // Fits an 80-column terminal: description (~45), bar, percentage, ETA, spinner.
+                    .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn { Width = 14 }, new PercentageColumn(),
+                        new RemainingTimeColumn(), new SpinnerColumn())
                     .Start(ctx =>
                     {
                         ProgressTask task = ctx.AddTask(Markup.Escape(Invariant($"epoch 0/{maxEpochs}")), maxValue: maxEpochs);
@@ -71,7 +72,7 @@ public sealed class TrainProgress
         $"epoch {p.Epoch}/{p.Epochs} loss {p.TrainLoss:E3} validation {p.ValidationLoss:E3} lr {p.LearningRate:G3}{(p.IsBest ? " *" : "")} ({p.Elapsed.TotalSeconds:F1} s)");
 
     private static string Describe(EpochProgress p) => Invariant(
-        $"epoch {p.Epoch}/{p.Epochs}  loss {p.TrainLoss:E3}  val {p.ValidationLoss:E3}{(p.IsBest ? "*" : " ")}  lr {p.LearningRate:G3}");
+        $"epoch {p.Epoch}/{p.Epochs} loss {p.TrainLoss:0.0000} val {p.ValidationLoss:0.0000}{(p.IsBest ? "*" : " ")} lr {p.LearningRate:G2}");
 
     private static string Invariant(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
 }

@@ -107,6 +107,14 @@ public sealed class TrainReport(TrainOptions options, TrainingOutcome outcome, T
             w.WriteString("cell", options.Cell.ToString());
             w.WriteNumber("hidden", options.Hidden);
             w.WriteNumber("layers", options.Layers);
+            if (outcome.Data.IsEmbedded && outcome.Data.Aggregate == SeriesSource.EmbeddedAggregate && outcome.Data.Mask.Excluded.Count == 1)
+            {
+                // The field of the first version of the schema, kept for its readers.
+                w.WriteStartArray("maskedHours");
+                w.WriteNumberValue(outcome.Data.Mask.Excluded[0].Start);
+                w.WriteNumberValue(outcome.Data.Mask.Excluded[0].End);
+                w.WriteEndArray();
+            }
             w.WriteStartArray("maskedRanges");
             foreach (TimeRange range in outcome.Data.Mask.Excluded)
             {

@@ -53,6 +53,7 @@ public class TrainCommandTests
         Assert.Equal(2, root.GetProperty("epochs").GetInt32());
         Assert.True(root.GetProperty("trainSeconds").GetDouble() > 0);
         Assert.True(root.GetProperty("windowsPerSecond").GetDouble() > 0);
+        Assert.Equal(new[] { 16000, 17848 }, root.GetProperty("maskedHours").EnumerateArray().Select(e => e.GetInt32()).ToArray());
         JsonElement masked = Assert.Single(root.GetProperty("maskedRanges").EnumerateArray().ToArray());
         Assert.Equal(new[] { 16000, 17848 }, masked.EnumerateArray().Select(e => e.GetInt32()).ToArray());
         Assert.Contains("masked out", stderr);
