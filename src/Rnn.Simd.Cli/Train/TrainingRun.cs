@@ -88,7 +88,7 @@ public static class TrainingRun
         ForecastWindows test = dataset.Test!;
         NetworkState<float> state = network.CreateState();
         float[] scratch = new float[network.Architecture.OutputSize];
-        int next = 0; // the next input time to run
+        int next = dataset.Train.FirstTime; // the next input time to run (0 unless the windows start later)
         foreach (ForecastWindows? part in new[] { dataset.Train, dataset.Validation })
         {
             if (part is null) continue;
@@ -101,7 +101,7 @@ public static class TrainingRun
             }
         }
         if (next != test.FirstTime)
-            throw new InvalidOperationException($"The parts' inputs cover times 0..{next - 1}, not up to the test part's first input {test.FirstTime}.");
+            throw new InvalidOperationException($"The parts' inputs cover times {dataset.Train.FirstTime}..{next - 1}, not up to the test part's first input {test.FirstTime}.");
         float[] predictions = new float[test.Length * test.OutputSize];
         for (int r = 0; r < test.Length; r++)
             network.Step(test.Inputs.Slice(r * test.InputSize, test.InputSize), predictions.AsSpan(r * test.OutputSize, test.OutputSize), state);
