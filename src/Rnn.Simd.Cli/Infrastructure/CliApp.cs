@@ -52,9 +52,11 @@ public static class CliApp
             .WithExample("bench", "--threads", "8", "--isa", "vector128")
             .WithExample("bench", "--sections", "train,inference");
         config.AddCommand<TrainCommand>("train")
-            .WithDescription("Train a recurrent network on the embedded ACEA Rome electricity load (hourly, 24 h ahead) and compare it with persistence and seasonal-naive baselines on the test set.")
+            .WithDescription("Train a recurrent network on the embedded ACEA Rome electricity load (hourly, 24 h ahead) or on a column of your CSV, and compare it with persistence and seasonal-naive baselines on the test set.")
             .WithExample("train")
             .WithExample("train", "--json")
+            .WithExample("train", "--data", "load.csv", "--column", "load", "--plot", "plots")
+            .WithExample("train", "--mode", "multi", "--horizon", "24")
             .WithExample("train", "--cell", "gru", "--hidden", "64", "--epochs", "50");
         config.AddCommand<GradcheckCommand>("gradcheck")
             .WithDescription("Check analytic BPTT gradients against finite differences for every cell, 1 and 2 layers, three schedules (a few seconds).")
@@ -81,9 +83,10 @@ public static class CliApp
                 (ExitCodes.Usage, "invalid option value: " + (e is ArgumentException ae && ae.ParamName is not null
                     ? ae.Message.Replace($" (Parameter '{ae.ParamName}')", "", StringComparison.Ordinal)
                     : e.Message)),
-            CliException or ArgumentException or IOException or UnauthorizedAccessException
+            CliException or ArgumentException or IOException or UnauthorizedAccessException or InvalidDataException
+                or Rnn.Simd.Training.TrainingDivergedException
                 or PlatformNotSupportedException or NotSupportedException or InvalidOperationException
-                or FormatException or OutOfMemoryException => (ExitCodes.Failure, e.Message),
+                or FormatException or OutOfMemoryException => (ExitCodes.Failure, WithoutParamName(e)),
             _ => (ExitCodes.Failure, $"{e.GetType().Name}: {e.Message}"),
         };
         output.Error.WriteLine($"{ToolInfo.Name}: error: {OneLine(message)}");
@@ -92,6 +95,11 @@ public static class CliApp
         output.Error.Flush();
         return code;
     }
+
+    // ArgumentException appends " (Parameter 'name')", which names a C# parameter the user never saw.
+    private static string WithoutParamName(Exception e) => e is ArgumentException { ParamName: not null } ae
+        ? ae.Message.Replace($" (Parameter '{ae.ParamName}')", "", StringComparison.Ordinal)
+        : e.Message;
 
     private static string OneLine(string message)
     {

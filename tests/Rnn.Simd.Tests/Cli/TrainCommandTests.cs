@@ -33,15 +33,29 @@ public class TrainCommandTests
             Assert.True(double.IsFinite(v) && v > 0, $"test.{name} = {v}");
         }
         JsonElement[] baselines = root.GetProperty("baselines").EnumerateArray().ToArray();
-        Assert.Equal(2, baselines.Length);
+        Assert.Equal(3, baselines.Length);
+        Assert.Equal("persistence", baselines[0].GetProperty("name").GetString());
         Assert.Equal(24, baselines[0].GetProperty("lag").GetInt32());
         Assert.Equal(0.417, baselines[0].GetProperty("nrmse").GetDouble(), 3);
-        Assert.Equal(168, baselines[1].GetProperty("lag").GetInt32());
-        Assert.Equal(0.434, baselines[1].GetProperty("nrmse").GetDouble(), 3);
+        Assert.Equal("seasonalNaive", baselines[1].GetProperty("name").GetString());
+        Assert.Equal(24, baselines[1].GetProperty("lag").GetInt32());
+        Assert.Equal(0.417, baselines[1].GetProperty("nrmse").GetDouble(), 3);
+        Assert.Equal("seasonalNaive", baselines[2].GetProperty("name").GetString());
+        Assert.Equal(168, baselines[2].GetProperty("lag").GetInt32());
+        Assert.Equal(0.434, baselines[2].GetProperty("nrmse").GetDouble(), 3);
+        // Single mode: the last step is the only step.
+        Assert.Equal(test.GetProperty("rmse").GetDouble(), root.GetProperty("testLastStep").GetProperty("rmse").GetDouble());
+        Assert.Equal("single", root.GetProperty("mode").GetString());
+        Assert.Equal("acea-rome-hourly", root.GetProperty("data").GetString());
+        Assert.Equal(6, root.GetProperty("aggregate").GetInt32());
+        Assert.Equal(2, root.GetProperty("history").GetArrayLength());
+        Assert.False(root.GetProperty("cancelled").GetBoolean());
         Assert.Equal(2, root.GetProperty("epochs").GetInt32());
         Assert.True(root.GetProperty("trainSeconds").GetDouble() > 0);
         Assert.True(root.GetProperty("windowsPerSecond").GetDouble() > 0);
         Assert.Equal(new[] { 16000, 17848 }, root.GetProperty("maskedHours").EnumerateArray().Select(e => e.GetInt32()).ToArray());
+        JsonElement masked = Assert.Single(root.GetProperty("maskedRanges").EnumerateArray().ToArray());
+        Assert.Equal(new[] { 16000, 17848 }, masked.EnumerateArray().Select(e => e.GetInt32()).ToArray());
         Assert.Contains("masked out", stderr);
     }
 
@@ -104,6 +118,16 @@ public class TrainCommandTests
     [InlineData("--bptt", "3,7")]
     [InlineData("--bptt", "sideways")]
     [InlineData("--dropout-input", "1.5")]
+    [InlineData("--dropout-input", "1")]
+    [InlineData("--dropout-recurrent", "1")]
+    [InlineData("--dropout-output", "-0.1")]
+    [InlineData("--mode", "both")]
+    [InlineData("--fill-gaps", "spline")]
+    [InlineData("--separator", "x")]
+    [InlineData("--seasons", "24,0")]
+    [InlineData("--aggregate", "0")]
+    [InlineData("--column", "load")]
+    [InlineData("--separator", ",")]
     [InlineData("--optimizer", "lbfgs")]
     [InlineData("--l2", "-1")]
     [InlineData("--schedule", "warp")]
@@ -116,7 +140,7 @@ public class TrainCommandTests
     public void Train_BadOption_ExitCode2_OneLine(string option, string value)
     {
         (int code, string stdout, string stderr) = Run("train", option, value);
-        Assert.Equal(2, code);
+        Assert.True(code == 2, stderr);
         Assert.Equal("", stdout);
         string[] lines = stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Single(lines);

@@ -1,0 +1,278 @@
+using System.Globalization;
+using System.IO.Compression;
+using System.Text;
+using nietras.SeparatedValues;
+using Rnn.Simd.Cli.Infrastructure;
+using Rnn.Simd.Forecasting;
+
+namespace Rnn.Simd.Cli.Train;
+
+/// <summary>How <see cref="CsvColumnReader"/> reads a file.</summary>
+/// <param name="Column">Header name or 0-based index of the column, or null for the only numeric column.</param>
+/// <param name="HasHeader">True or false when known, null to detect (a first line whose fields are all numbers is data).</param>
+/// <param name="Separator">Field separator, or null to let Sep detect it from the first line.</param>
+/// <param name="FillGaps">Interpolate missing values (empty, NaN, NA, null) linearly instead of rejecting them.</param>
+public sealed record CsvColumnOptions(string? Column = null, bool? HasHeader = null, char? Separator = null, bool FillGaps = false);
+
+/// <summary>One column of a CSV file as a univariate series, with what was done to it.</summary>
+/// <param name="Series">The values, oldest first, named after the column.</param>
+/// <param name="ColumnIndex">0-based index of the column in the file.</param>
+/// <param name="FilledGaps">Missing values filled by linear interpolation (0 unless asked).</param>
+public sealed record CsvColumn(TimeSeries Series, int ColumnIndex, int FilledGaps);
+
+/// <summary>
+/// Reads one numeric column of a CSV file (plain, or gzip-compressed: detected by its magic bytes, whatever the file
+/// name) through Sep. Every problem is a <see cref="CliException"/> with a one-line message naming the file and, for a
+/// value, its 1-based line, the column and the text: a missing file, an unknown column (the existing ones are listed),
+/// a non-numeric cell, a missing value (unless gaps are filled), ±infinity, a row too short for the column, a corrupt
+/// gzip stream, a file without values.
+/// </summary>
+public static class CsvColumnReader
+{
+    private const int MaxQuoted = 40;
+
+    /// <summary>Reads the column of <paramref name="path"/> chosen by <paramref name="options"/>.</summary>
+    public static CsvColumn Read(string path, CsvColumnOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        ArgumentNullException.ThrowIfNull(options);
+        string text = ReadText(path);
+        string file = Path.GetFileName(path);
+        if (text.AsSpan().Trim().IsEmpty) throw new CliException($"{file} is empty: no header and no value.");
+        bool hasHeader = options.HasHeader ?? DetectHeader(text, options.Separator);
+
+        SepReaderOptions sepOptions = (options.Separator is char c ? Sep.New(c).Reader() : Sep.Reader()) with
+        {
+            HasHeader = hasHeader,
+            Unescape = true,
+            Trim = SepTrim.All,
+            // Ragged rows are reported below with the line and the column, not by Sep's own exception.
+            DisableColCountCheck = true,
+        };
+        try
+        {
+            using SepReader reader = sepOptions.FromText(text);
+            IReadOnlyList<string> names = hasHeader ? reader.Header.ColNames : [];
+            return ReadRows(reader, file, names, hasHeader, options);
+        }
+        catch (InvalidDataException e)
+        {
+            // Sep's own complaints (e.g. an unterminated quote) name a row; keep its words on one line.
+            throw new CliException($"{file}: {e.Message}", e);
+        }
+    }
+
+    private static CsvColumn ReadRows(SepReader reader, string file, IReadOnlyList<string> names, bool hasHeader, CsvColumnOptions options)
+    {
+        int column = -1;
+        string columnName = "";
+        if (options.Column is string wanted) (column, columnName) = ResolveNamed(wanted, names, file, hasHeader);
+
+        var values = new List<float>(4096);
+        var lines = new List<int>(4096);
+        int pendingBlanks = 0, firstBlankLine = 0;
+        foreach (SepReader.Row row in reader)
+        {
+            int line = row.LineNumberFrom;
+            if (row.ColCount == 1 && row[0].Span.IsEmpty)
+            {
+                // A blank line between values is a missing value; blank lines at the end are not values.
+                if (pendingBlanks++ == 0) firstBlankLine = line;
+                continue;
+            }
+            if (column < 0) (column, columnName) = ResolveDefault(row, names, file, hasHeader);
+            for (; pendingBlanks > 0; pendingBlanks--, firstBlankLine++)
+            {
+                values.Add(ParseCell([], file, firstBlankLine, columnName, options.FillGaps));
+                lines.Add(firstBlankLine);
+            }
+            if (column >= row.ColCount)
+                throw new CliException(Invariant($"{file}, line {line}: the row has {row.ColCount} field(s); column '{columnName}' is field {column + 1}."));
+            values.Add(ParseCell(row[column].Span, file, line, columnName, options.FillGaps));
+            lines.Add(line);
+        }
+        if (values.Count == 0)
+            throw new CliException(hasHeader ? $"{file} has a header but no value." : $"{file} has no value.");
+
+        float[] array = values.ToArray();
+        int filled = 0;
+        if (options.FillGaps)
+        {
+            try
+            {
+                filled = TimeSeries.InterpolateGaps(array);
+            }
+            catch (NonFiniteValueException e)
+            {
+                int first = lines[e.Index];
+                throw new CliException(Invariant(
+                    $"{file}, line {first}, column '{columnName}': a gap at the {(e.Index == 0 ? "start" : "end")} of the series cannot be interpolated (there is no value on one side); remove those rows."), e);
+            }
+        }
+        return new CsvColumn(new TimeSeries(array, 1, [columnName]), column, filled);
+    }
+
+    private static float ParseCell(ReadOnlySpan<char> cell, string file, int line, string column, bool fillGaps)
+    {
+        if (cell.IsEmpty || IsMissingToken(cell))
+        {
+            if (fillGaps) return float.NaN;
+            throw new CliException(Invariant(
+                $"{file}, line {line}, column '{column}': {(cell.IsEmpty ? "empty value" : $"'{cell}'")} is a missing value; use --fill-gaps linear to interpolate gaps."));
+        }
+        if (!double.TryParse(cell, NumberStyles.Float, CultureInfo.InvariantCulture, out double value))
+            throw new CliException(Invariant($"{file}, line {line}, column '{column}': '{Quote(cell)}' is not a number ('.' is the decimal separator)."));
+        float f = (float)value;
+        if (!float.IsFinite(f))
+            throw new CliException(Invariant($"{file}, line {line}, column '{column}': '{Quote(cell)}' is not finite (or out of the float range); the series must be finite."));
+        return f;
+    }
+
+    private static (int Index, string Name) ResolveNamed(string wanted, IReadOnlyList<string> names, string file, bool hasHeader)
+    {
+        for (int j = 0; j < names.Count; j++)
+            if (string.Equals(names[j], wanted, StringComparison.Ordinal)) return (j, names[j]);
+        for (int j = 0; j < names.Count; j++)
+            if (string.Equals(names[j], wanted, StringComparison.OrdinalIgnoreCase)) return (j, names[j]);
+        if (int.TryParse(wanted, NumberStyles.None, CultureInfo.InvariantCulture, out int index))
+        {
+            if (!hasHeader) return (index, Invariant($"column {index}"));
+            if (index < names.Count) return (index, names[index]);
+            throw new CliException(Invariant($"{file} has no column {index}: it has {names.Count} column(s), {ListColumns(names)} (indices start at 0)."));
+        }
+        throw new CliException(hasHeader
+            ? $"{file} has no column '{wanted}'; its columns are {ListColumns(names)}."
+            : $"{file} has no header, so --column must be a 0-based index, got '{wanted}'.");
+    }
+
+    private static (int Index, string Name) ResolveDefault(SepReader.Row first, IReadOnlyList<string> names, string file, bool hasHeader)
+    {
+        int count = Math.Max(first.ColCount, names.Count);
+        if (count == 1) return (0, hasHeader ? names[0] : "column 0");
+        var numeric = new List<int>();
+        for (int j = 0; j < first.ColCount; j++)
+            if (double.TryParse(first[j].Span, NumberStyles.Float, CultureInfo.InvariantCulture, out _)) numeric.Add(j);
+        if (numeric.Count == 1) return (numeric[0], hasHeader ? names[numeric[0]] : Invariant($"column {numeric[0]}"));
+        IReadOnlyList<string> listed = hasHeader ? names : Numbered(count);
+        throw new CliException(numeric.Count == 0
+            ? $"{file}: no column of the first data row (line {first.LineNumberFrom}) is numeric; choose one with --column among {ListColumns(listed)}."
+            : $"{file} has {numeric.Count} numeric columns; choose one with --column among {ListColumns(listed)}.");
+    }
+
+    private static IReadOnlyList<string> Numbered(int count)
+    {
+        var names = new string[count];
+        for (int j = 0; j < count; j++) names[j] = Invariant($"column {j}");
+        return names;
+    }
+
+    private static string ListColumns(IReadOnlyList<string> names)
+    {
+        var parts = new string[names.Count];
+        for (int j = 0; j < names.Count; j++) parts[j] = Invariant($"{j}: '{names[j]}'");
+        return string.Join(", ", parts);
+    }
+
+    // A header is assumed unless every field of the first line is a number.
+    private static bool DetectHeader(string text, char? separator)
+    {
+        int end = text.IndexOfAny(['\r', '\n']);
+        ReadOnlySpan<char> first = (end < 0 ? text : text[..end]).AsSpan().Trim();
+        if (first.IsEmpty) return true;
+        ReadOnlySpan<char> seps = separator is char c ? [c] : [',', ';', '\t', '|'];
+        foreach (Range r in first.SplitAny(seps))
+        {
+            ReadOnlySpan<char> field = first[r].Trim().Trim('"');
+            if (!double.TryParse(field, NumberStyles.Float, CultureInfo.InvariantCulture, out _)) return true;
+        }
+        return false;
+    }
+
+    private static string ReadText(string path)
+    {
+        string file = Path.GetFileName(path);
+        FileStream stream;
+        try
+        {
+            stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1 << 16);
+        }
+        catch (FileNotFoundException e) { throw new CliException($"data file '{path}' does not exist.", e); }
+        catch (DirectoryNotFoundException e) { throw new CliException($"data file '{path}' does not exist (no such directory).", e); }
+        catch (UnauthorizedAccessException e) { throw new CliException($"data file '{path}' cannot be read: {e.Message}", e); }
+        using (stream)
+        {
+            Span<byte> magic = stackalloc byte[2];
+            int read = stream.ReadAtLeast(magic, 2, throwOnEndOfStream: false);
+            stream.Position = 0;
+            bool gzip = read == 2 && magic[0] == 0x1F && magic[1] == 0x8B;
+            if (!gzip)
+            {
+                using var plain = new StreamReader(stream, Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
+                return plain.ReadToEnd();
+            }
+            try
+            {
+                return Decompress(stream);
+            }
+            catch (Exception e) when (e is InvalidDataException or EndOfStreamException or IOException)
+            {
+                throw new CliException($"{file} is gzip-compressed but cannot be decompressed (corrupt or truncated): {OneLine(e.Message)}", e);
+            }
+        }
+    }
+
+    // GZipStream returns what it could decode from a truncated file without complaint, so the gzip trailer (RFC 1952:
+    // CRC-32 and length mod 2^32 of the uncompressed data, the file's last 8 bytes) is checked here. A file of several
+    // concatenated gzip members carries the trailer of its last member only and is rejected; recompress it as one.
+    private static string Decompress(FileStream stream)
+    {
+        long compressedLength = stream.Length;
+        var bytes = new MemoryStream();
+        using (var unzip = new GZipStream(stream, CompressionMode.Decompress, leaveOpen: true)) unzip.CopyTo(bytes);
+        if (compressedLength < 18) throw new InvalidDataException("the file is shorter than a gzip header and trailer");
+        Span<byte> trailer = stackalloc byte[8];
+        stream.Position = compressedLength - 8;
+        stream.ReadExactly(trailer);
+        uint crc = System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(trailer);
+        uint size = System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(trailer[4..]);
+        ReadOnlySpan<byte> data = bytes.GetBuffer().AsSpan(0, (int)bytes.Length);
+        if (size != (uint)data.Length || crc != Crc32(data))
+            throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture,
+                $"{data.Length} bytes decompressed, but the gzip trailer does not match them (CRC-32 or length)"));
+        using var reader = new StreamReader(new MemoryStream(bytes.GetBuffer(), 0, (int)bytes.Length), Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
+        return reader.ReadToEnd();
+    }
+
+    private static uint[]? s_crcTable;
+
+    // CRC-32 (IEEE 802.3, reflected polynomial 0xEDB88320), as gzip stores it.
+    private static uint Crc32(ReadOnlySpan<byte> data)
+    {
+        uint[] table = s_crcTable ??= BuildCrcTable();
+        uint c = 0xFFFFFFFFu;
+        foreach (byte b in data) c = table[(c ^ b) & 0xFF] ^ (c >> 8);
+        return ~c;
+    }
+
+    private static uint[] BuildCrcTable()
+    {
+        var table = new uint[256];
+        for (uint n = 0; n < 256; n++)
+        {
+            uint c = n;
+            for (int k = 0; k < 8; k++) c = (c & 1) != 0 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+            table[n] = c;
+        }
+        return table;
+    }
+
+    private static bool IsMissingToken(ReadOnlySpan<char> s) =>
+        s.Equals("NaN", StringComparison.OrdinalIgnoreCase) || s.Equals("NA", StringComparison.OrdinalIgnoreCase)
+        || s.Equals("N/A", StringComparison.OrdinalIgnoreCase) || s.Equals("null", StringComparison.OrdinalIgnoreCase);
+
+    private static string Quote(ReadOnlySpan<char> s) => s.Length <= MaxQuoted ? s.ToString() : string.Concat(s[..MaxQuoted], "...");
+
+    private static string OneLine(string s) => s.ReplaceLineEndings(" ");
+
+    private static string Invariant(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
+}
