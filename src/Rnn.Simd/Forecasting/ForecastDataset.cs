@@ -126,7 +126,9 @@ public sealed class ForecastDataset
         return int.MaxValue;
     }
 
-    private static int TrainEndNeeded(ForecastOptions options) => options.Mode == TargetMode.SingleStep ? options.Horizon + 1 : 2;
+    // Rows start at input time e = max(0, L_max - h) (lag features); the first row's nearest target is e + h (single step) or e + 1.
+    private static int TrainEndNeeded(ForecastOptions options) =>
+        options.Features.EarliestInputTime(options.Horizon) + (options.Mode == TargetMode.SingleStep ? options.Horizon + 1 : 2);
 
     private static ChronologicalSplit? TrySplit(int length, SplitFractions fractions)
     {
