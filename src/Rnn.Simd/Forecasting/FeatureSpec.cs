@@ -65,7 +65,8 @@ public readonly record struct Feature(FeatureKind Kind, int Parameter)
 /// <para>Lags are relative to the row's furthest target t + h, so <c>lag168</c> with h = 24 reads y[t - 144]: the load
 /// of the target's hour one week earlier. A lag shorter than h would read the future and is rejected. A row whose lag
 /// would reach before the series start is dropped (not masked): windows start at input time max(0, L_max - h), so
-/// the first L_max targets of a series are never predicted.</para>
+/// the first L_max targets of a series are never predicted. A <see cref="TimeMask"/> excludes targets only: a value or
+/// lag input that reads a masked time still reads the value stored there.</para>
 /// <para>Phases use the index t of the series, so a model trained with them expects a series whose index 0 falls on
 /// the same phase as the training series' (e.g. midnight of a Monday for day and week on hourly data), or a series
 /// that continues the training series.</para>
