@@ -16,6 +16,10 @@ namespace Rnn.Simd.Forecasting;
 /// ForecastMetrics model = data.Test.EvaluateScaled(networkOutputs);
 /// ForecastMetrics lag24 = Baselines.EvaluatePersistence(data.Test);
 /// </code>
+/// With input features (the load plus its values 2, 3 and 7 days before each target):
+/// <code>
+/// var options = new ForecastOptions(24, features: FeatureSpec.Parse("value,lag48,lag72,lag168"));
+/// </code>
 /// </example>
 public sealed class ForecastDataset
 {

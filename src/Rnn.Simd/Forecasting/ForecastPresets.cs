@@ -56,26 +56,30 @@ public sealed record ForecastPreset(string Name, FeatureSpec Features, int Horiz
 public static class ForecastPresets
 {
     /// <summary>
-    /// The ACEA Rome load, hourly, day ahead (h = 24), split 70 / 15 / 15 with the anomaly masked, as
-    /// <c>rnn-simd train</c> runs it. Chosen on the validation loss among the configurations tried (never on test).
+    /// The ACEA Rome load, hourly, day ahead (h = 24), split 70 / 15 / 15 with hours 16000-17847 masked, as
+    /// <c>rnn-simd train</c> runs it: features <c>value,lag48,lag72,lag168</c>, LSTM H = 32, one layer, Adam η = 2e-3
+    /// constant, batch 16, BPTT(96, 48), clip 5, at most 200 epochs with patience 20, no dropout.
     /// </summary>
     /// <remarks>
-    /// Features: the current load and the load at the target's hour 2, 3, ..., 7 days before the target
-    /// (<c>value,lag48,lag72,lag96,lag120,lag144,lag168</c>; lag24 would repeat the current value). The calendar phases
-    /// <c>day</c> and <c>week</c> made validation and test worse in every configuration tried, so they are left out.
+    /// <para>Chosen on the mean validation NRMSE over seeds 1-3 among about 30 configurations (features, cell, size,
+    /// layers, rate, schedule, dropout, batch, BPTT), never on test. Features: the current load and the load at the
+    /// target's hour 2, 3 and 7 days before the target (lag24 would repeat the current value). The calendar phases
+    /// <c>day</c> and <c>week</c> made validation and test worse in every configuration tried, so they are left out.</para>
+    /// <para>Measured (seeds 1, 2, 3): validation NRMSE 0.359 / 0.350 / 0.364, test NRMSE 0.309 / 0.300 / 0.307
+    /// (mean 0.305), against seasonal naive lag 24: 0.417 and lag 168: 0.434 on the same test targets.</para>
     /// </remarks>
     public static ForecastPreset AceaHourly { get; } = new(
         Name: "acea-hourly",
-        Features: FeatureSpec.Parse("value,lag48,lag72,lag96,lag120,lag144,lag168"),
+        Features: FeatureSpec.Parse("value,lag48,lag72,lag168"),
         Horizon: 24,
         Cell: CellType.Lstm,
         HiddenSize: 32,
         NumLayers: 1,
-        LearningRate: 1e-3,
+        LearningRate: 2e-3,
         BatchSize: 16,
         Window: 48,
         Epochs: 200,
         Patience: 20,
         ClipNorm: 5,
-        DropoutOutput: 0.1);
+        DropoutOutput: 0);
 }
