@@ -140,6 +140,22 @@ public sealed class FeatureSpec : IEquatable<FeatureSpec>
                     paramName);
     }
 
+    /// <summary>
+    /// This spec without the lags shorter than <paramref name="horizon"/> (they would read the future), e.g. to reuse a
+    /// default feature set for a longer horizon: <c>value,lag48,lag72,lag168</c> at h = 60 gives <c>value,lag72,lag168</c>.
+    /// Returns this instance when every lag is long enough.
+    /// </summary>
+    /// <exception cref="ArgumentException">Nothing would be left.</exception>
+    public FeatureSpec WithoutLagsBelow(int horizon)
+    {
+        var kept = new List<Feature>(_items.Length);
+        foreach (Feature f in _items)
+            if (f.Kind != FeatureKind.Lag || f.Parameter >= horizon) kept.Add(f);
+        if (kept.Count == _items.Length) return this;
+        if (kept.Count == 0) throw new ArgumentException($"Every feature of '{this}' is a lag shorter than the horizon {horizon}.", nameof(horizon));
+        return new FeatureSpec(kept);
+    }
+
     /// <summary>Parses the short text form: comma-separated <c>value</c> (or <c>load</c>), <c>lagL</c>, <c>day</c>, <c>week</c>, <c>phaseP</c>; case and spaces ignored.</summary>
     /// <exception cref="FormatException">An empty list, an unknown or malformed feature (the message names it).</exception>
     /// <exception cref="ArgumentException">A repeated feature, a lag below 1 or a period below 2.</exception>

@@ -75,6 +75,17 @@ public class FeatureSpecTests
     }
 
     [Fact]
+    public void WithoutLagsBelow_DropsOnlyTheLagsThatWouldReadTheFuture()
+    {
+        FeatureSpec spec = FeatureSpec.Parse("value,lag48,lag72,lag168,day");
+        Assert.Same(spec, spec.WithoutLagsBelow(24));
+        Assert.Same(spec, spec.WithoutLagsBelow(48));
+        Assert.Equal("value,lag72,lag168,day", spec.WithoutLagsBelow(60).ToString());
+        Assert.Equal("value,day", spec.WithoutLagsBelow(169).ToString());
+        Assert.Throws<ArgumentException>(() => FeatureSpec.Parse("lag2,lag3").WithoutLagsBelow(4));
+    }
+
+    [Fact]
     public void Windows_ValueFeature_IsTheInputColumnAtT()
     {
         var w = ForecastWindows.Create(Ramp, Identity, new TimeRange(10, 15), new ForecastOptions(2, features: FeatureSpec.Parse("value")));
