@@ -11,9 +11,24 @@ namespace Rnn.Simd.Forecasting;
 /// </list>
 /// On hourly data with h = 24, persistence is lag 24 (the same hour yesterday) and the seasonal naive forecast with
 /// m = 168 is lag 168 (the same hour a week before).
+/// <para><b>Which lags are legitimate.</b> A forecast of y[t + h] made at time t may only use values up to y[t], so a
+/// lag ℓ is legitimate only when ℓ ≥ h. Persistence uses exactly ℓ = h. A season m ≥ h gives ℓ = m; a season m &lt; h
+/// (m = 24 with h = 36, say) would read the future at lag m, so it steps back whole seasons, ℓ = m·⌈h / m⌉ (lag 48
+/// for m = 24, h = 36): the same phase of the season, but the last one known at t (<see cref="SeasonalLag"/>). So the
+/// daily (24) and weekly (168) seasonal-naive baselines are defined and honest for every horizon; for h = 24 the
+/// daily one equals persistence, and for h ≤ 24 it is lag 24.</para>
 /// </summary>
 public static class Baselines
 {
+    /// <summary>The lag ℓ = m·⌈k / m⌉ ≥ k the seasonal naive forecast with season <paramref name="season"/> uses for horizon step <paramref name="step"/> (m when k ≤ m).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A season or step below 1.</exception>
+    public static int SeasonalLag(int season, int step)
+    {
+        if (season < 1) throw new ArgumentOutOfRangeException(nameof(season), season, "The season must be at least 1 step.");
+        if (step < 1) throw new ArgumentOutOfRangeException(nameof(step), step, "The horizon step must be at least 1.");
+        return season * ((step - 1) / season + 1);
+    }
+
     /// <summary>Persistence forecasts, T x O in original units: ŷ = y[t] of the output's target column.</summary>
     public static float[] Persistence(ForecastWindows windows)
     {
@@ -47,7 +62,7 @@ public static class Baselines
             {
                 int step = windows.HorizonStep(k);
                 int target = windows.FirstTime + r + step;
-                int source = target - season * ((step - 1) / season + 1);
+                int source = target - SeasonalLag(season, step);
                 if (source >= 0)
                 {
                     result[r * o + k] = v[source * c + windows.TargetColumn(k)];

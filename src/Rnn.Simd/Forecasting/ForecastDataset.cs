@@ -16,6 +16,10 @@ namespace Rnn.Simd.Forecasting;
 /// ForecastMetrics model = data.Test.EvaluateScaled(networkOutputs);
 /// ForecastMetrics lag24 = Baselines.EvaluatePersistence(data.Test);
 /// </code>
+/// With input features (the load plus its values 2, 3 and 7 days before each target):
+/// <code>
+/// var options = new ForecastOptions(24, features: FeatureSpec.Parse("value,lag48,lag72,lag168"));
+/// </code>
 /// </example>
 public sealed class ForecastDataset
 {
@@ -126,7 +130,9 @@ public sealed class ForecastDataset
         return int.MaxValue;
     }
 
-    private static int TrainEndNeeded(ForecastOptions options) => options.Mode == TargetMode.SingleStep ? options.Horizon + 1 : 2;
+    // Rows start at input time e = max(0, L_max - h) (lag features); the first row's nearest target is e + h (single step) or e + 1.
+    private static int TrainEndNeeded(ForecastOptions options) =>
+        options.Features.EarliestInputTime(options.Horizon) + (options.Mode == TargetMode.SingleStep ? options.Horizon + 1 : 2);
 
     private static ChronologicalSplit? TrySplit(int length, SplitFractions fractions)
     {

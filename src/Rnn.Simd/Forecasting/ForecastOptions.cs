@@ -11,8 +11,8 @@ public enum TargetMode
 }
 
 /// <summary>
-/// How a series becomes network inputs and targets: the horizon h, the target mode, and which columns are inputs and
-/// which are targets. Immutable.
+/// How a series becomes network inputs and targets: the horizon h, the target mode, which columns are inputs and
+/// which are targets, and the input features computed from them (<see cref="FeatureSpec"/>). Immutable.
 /// </summary>
 public sealed class ForecastOptions
 {
@@ -24,8 +24,10 @@ public sealed class ForecastOptions
     /// <param name="mode">Single step y[t + h] (the default) or all of y[t + 1 .. t + h].</param>
     /// <param name="inputColumns">Series columns read at each step, in this order (I = count); null means all columns.</param>
     /// <param name="targetColumns">Series columns predicted, in this order; null means all columns.</param>
-    /// <exception cref="ArgumentException">h &lt; 1, an unknown mode, an empty, negative or repeated column list.</exception>
-    public ForecastOptions(int horizon, TargetMode mode = TargetMode.SingleStep, IReadOnlyList<int>? inputColumns = null, IReadOnlyList<int>? targetColumns = null)
+    /// <param name="features">The input features (null: <see cref="FeatureSpec.ValueOnly"/>, the input columns' current values).</param>
+    /// <exception cref="ArgumentException">h &lt; 1, an unknown mode, an empty, negative or repeated column list, a lag feature shorter than h.</exception>
+    public ForecastOptions(int horizon, TargetMode mode = TargetMode.SingleStep, IReadOnlyList<int>? inputColumns = null, IReadOnlyList<int>? targetColumns = null,
+        FeatureSpec? features = null)
     {
         if (horizon < 1) throw new ArgumentOutOfRangeException(nameof(horizon), horizon, "The forecast horizon must be at least 1 step.");
         if (mode != TargetMode.SingleStep && mode != TargetMode.MultiOutput)
@@ -34,7 +36,12 @@ public sealed class ForecastOptions
         Mode = mode;
         _inputColumns = CopyColumns(inputColumns, nameof(inputColumns));
         _targetColumns = CopyColumns(targetColumns, nameof(targetColumns));
+        Features = features ?? FeatureSpec.ValueOnly;
+        Features.CheckHorizon(horizon, nameof(features));
     }
+
+    /// <summary>The input features of each row (<see cref="FeatureSpec.ValueOnly"/> unless given).</summary>
+    public FeatureSpec Features { get; }
 
     /// <summary>h, the forecast horizon in time steps.</summary>
     public int Horizon { get; }
@@ -51,8 +58,8 @@ public sealed class ForecastOptions
     /// <summary>Horizon steps per window row: 1 for <see cref="TargetMode.SingleStep"/>, h for <see cref="TargetMode.MultiOutput"/>.</summary>
     public int StepsPerRow => Mode == TargetMode.SingleStep ? 1 : Horizon;
 
-    /// <summary>I, the network's input size, for a series of <paramref name="columnCount"/> columns.</summary>
-    public int InputSize(int columnCount) => _inputColumns?.Length ?? columnCount;
+    /// <summary>I, the network's input size, for a series of <paramref name="columnCount"/> columns (see <see cref="FeatureSpec.InputSize"/>).</summary>
+    public int InputSize(int columnCount) => Features.InputSize(_inputColumns?.Length ?? columnCount, _targetColumns?.Length ?? columnCount);
 
     /// <summary>O, the network's output size, for a series of <paramref name="columnCount"/> columns: target columns · <see cref="StepsPerRow"/>.</summary>
     public int OutputSize(int columnCount) => (_targetColumns?.Length ?? columnCount) * StepsPerRow;

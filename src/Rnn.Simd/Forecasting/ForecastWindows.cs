@@ -12,7 +12,10 @@ namespace Rnn.Simd.Forecasting;
 /// reads the rows in order (one row per recurrent step), and at row r it has seen the series up to and including time
 /// t and nothing later:</para>
 /// <list type="bullet">
-/// <item>Inputs[r·I + i] = scaled value of input column InputColumns[i] at time t.</item>
+/// <item>Inputs[r·I .. r·I + I) = the feature row of time t (<see cref="ForecastOptions.Features"/>; with the default
+///   <see cref="FeatureSpec.ValueOnly"/>, Inputs[r·I + i] = scaled value of input column InputColumns[i] at time t).
+///   Lag features y[t + h - L] need t ≥ L_max - h: rows start at input time max(0, L_max - h, S - h), so a part at the
+///   series start loses its first max(h, L_max) targets (they are dropped, not masked).</item>
 /// <item><see cref="TargetMode.SingleStep"/> (O = C_t target columns): Targets[r·O + j] = scaled y[t + h] of target
 ///   column TargetColumns[j]. Rows run over t = max(0, S - h) .. E - h - 1 for the target range [S, E), so the
 ///   targets are exactly the times max(S, h) .. E - 1: every target of the part once, except the first h times of the
@@ -52,7 +55,7 @@ public sealed class ForecastWindows
         Length = length;
         _inputColumns = inputColumns;
         _targetColumns = targetColumns;
-        InputSize = inputColumns.Length;
+        InputSize = options.Features.InputSize(inputColumns.Length, targetColumns.Length);
         OutputSize = targetColumns.Length * options.StepsPerRow;
         _inputs = new float[length * InputSize];
         _targets = new float[length * OutputSize];
@@ -86,15 +89,17 @@ public sealed class ForecastWindows
         int[] targetColumns = options.ResolveTargets(c, nameof(options));
 
         int h = options.Horizon;
-        int first = Math.Max(0, targetRange.Start - h);
+        int earliest = options.Features.EarliestInputTime(h);                // lag features need y[t + h - L_max] ≥ index 0
+        int first = Math.Max(earliest, targetRange.Start - h);
         int lastTargetStep = options.Mode == TargetMode.SingleStep ? h : 1; // the nearest target of a row
         int end = targetRange.End - lastTargetStep;                         // one past the last row
         if (end <= first)
         {
-            int needed = lastTargetStep + 1;
+            int needed = Math.Max(earliest, targetRange.Start - h) + lastTargetStep + 1;
             throw new SeriesTooShortException(
                 $"The target range {targetRange} has no target that an input precedes by {lastTargetStep} step(s) (horizon {h}, {options.Mode}): " +
-                $"the first input is at time 0, so a part must end at index {needed} or later; this one ends at {targetRange.End}.",
+                $"the first input is at time {earliest}{(earliest > 0 ? $" (the lag {options.Features.MaxLag} must reach index 0 or later)" : "")}, " +
+                $"so a part must end at index {needed} or later; this one ends at {targetRange.End}.",
                 needed, targetRange.End, nameof(targetRange));
         }
 
@@ -108,14 +113,12 @@ public sealed class ForecastWindows
         ReadOnlySpan<float> v = Series.Values;
         int c = Series.ColumnCount, n = Series.Length, ct = _targetColumns.Length, steps = Options.StepsPerRow;
         ReadOnlySpan<double> mean = Scaler.Mean, std = Scaler.Std;
+        var view = new SeriesView(v, c);
+        FeatureSpec features = Options.Features;
         for (int r = 0; r < Length; r++)
         {
             int t = FirstTime + r;
-            for (int i = 0; i < InputSize; i++)
-            {
-                int j = _inputColumns[i];
-                _inputs[r * InputSize + i] = (float)((v[t * c + j] - mean[j]) / std[j]);
-            }
+            features.FillRow(view, t, Options.Horizon, _inputColumns, _targetColumns, mean, std, _inputs.AsSpan(r * InputSize, InputSize));
             for (int k = 0; k < steps; k++)
             {
                 int s = t + (Options.Mode == TargetMode.SingleStep ? Options.Horizon : k + 1);
@@ -168,7 +171,7 @@ public sealed class ForecastWindows
     /// <summary>Single step or multi-output.</summary>
     public TargetMode Mode => Options.Mode;
 
-    /// <summary>The series column of each input (I values).</summary>
+    /// <summary>The series columns the value features read (the input columns, not the network inputs when features are more than values).</summary>
     public IReadOnlyList<int> InputColumns => _inputColumns;
 
     /// <summary>The series column of each target column (C_t values); output o predicts column TargetColumns[o mod C_t].</summary>

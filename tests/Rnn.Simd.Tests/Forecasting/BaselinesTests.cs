@@ -41,6 +41,21 @@ public class BaselinesTests
     }
 
     [Fact]
+    public void SeasonalNaive_SeasonShorterThanTheHorizon_StepsBackWholeSeasons()
+    {
+        // season 3, h = 4: lag 3 would read y[t + 1]; the forecast uses lag 6 = y[t - 2] for targets s = 6..9 -> y[0..3].
+        var w = ForecastWindows.Create(Y, Scaler, new TimeRange(6, 10), new ForecastOptions(4));
+        Assert.Equal(6, Baselines.SeasonalLag(3, 4));
+        Assert.Equal([Y[0, 0], Y[1, 0], Y[2, 0], Y[3, 0]], Baselines.SeasonalNaive(w, 3));
+        Assert.Equal(24, Baselines.SeasonalLag(24, 24));
+        Assert.Equal(48, Baselines.SeasonalLag(24, 36));
+        Assert.Equal(168, Baselines.SeasonalLag(168, 24));
+        Assert.Equal(336, Baselines.SeasonalLag(168, 169));
+        Assert.Throws<ArgumentOutOfRangeException>(() => Baselines.SeasonalLag(0, 1));
+        Assert.Throws<ArgumentOutOfRangeException>(() => Baselines.SeasonalLag(24, 0));
+    }
+
+    [Fact]
     public void MultiOutput_PersistenceRepeatsYt_SeasonalNeverLooksPastT()
     {
         // h = 3, season 2, targets [6, 8): rows t = 3..6.

@@ -1,0 +1,225 @@
+using System.Globalization;
+using Rnn.Simd.Network;
+
+namespace Rnn.Simd.Forecasting;
+
+/// <summary>
+/// Forecasts the values that follow a history with a trained network, in original units: <see cref="Forecast(ReadOnlySpan{float}, Span{float})"/> (one
+/// shot: the network's output after the history, y[N - 1 + h] or y[N .. N + h - 1]) and <see cref="Generate(ReadOnlySpan{float}, int, Span{float})"/>
+/// (generative, free-running mode of the chapter: a one-step-ahead model fed its own predictions for as many steps as
+/// asked).
+/// </summary>
+/// <remarks>
+/// <para>The forecaster binds a network to the <see cref="ForecastOptions"/> and <see cref="StandardScaler"/> it was
+/// trained with, and owns a batch-1 state and one input and one output row: after construction, neither method
+/// allocates (spans in, spans out), whatever the number of steps. It is therefore not thread-safe; use one forecaster
+/// per thread (they may share the network).</para>
+/// <para>Both methods start from a zero state and run the network over the history's feature rows (the same rows
+/// <see cref="ForecastWindows"/> builds: times max(0, L_max - h) .. N - 1 of an N-step history), so a forecast
+/// equals the output a training-style chronological run would give at the last history row.</para>
+/// </remarks>
+public sealed class Forecaster
+{
+    private readonly RecurrentNetwork<float> _network;
+    private readonly NetworkState<float> _state;
+    private readonly float[] _input, _output;
+    private readonly int[] _inputColumns, _targetColumns;
+    private readonly double[] _mean, _std;
+    private readonly string? _whyNotGenerative;
+
+    /// <summary>Binds a trained network to its data options and scaler.</summary>
+    /// <param name="network">The trained network (read, never modified).</param>
+    /// <param name="scaler">The scaler it was trained with (fitted on the training part), one entry per series column.</param>
+    /// <param name="options">The options it was trained with (horizon, mode, columns, features).</param>
+    /// <exception cref="ArgumentException">The network's input or output size differs from what the options give for the scaler's column count.</exception>
+    public Forecaster(RecurrentNetwork<float> network, StandardScaler scaler, ForecastOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        ArgumentNullException.ThrowIfNull(scaler);
+        ArgumentNullException.ThrowIfNull(options);
+        int c = scaler.ColumnCount;
+        _inputColumns = options.ResolveInputs(c, nameof(options));
+        _targetColumns = options.ResolveTargets(c, nameof(options));
+        int inputSize = options.InputSize(c), outputSize = options.OutputSize(c);
+        NetworkArchitecture arch = network.Architecture;
+        if (arch.InputSize != inputSize)
+            throw new ArgumentException(
+                $"The network reads {arch.InputSize} input(s) per step, but the features '{options.Features}' of {c} column(s) give {inputSize}.", nameof(network));
+        if (arch.OutputSize != outputSize)
+            throw new ArgumentException(
+                $"The network writes {arch.OutputSize} output(s) per step, but horizon {options.Horizon} ({options.Mode}) with {_targetColumns.Length} target column(s) needs {outputSize}.",
+                nameof(network));
+        _network = network;
+        Options = options;
+        Scaler = scaler;
+        ColumnCount = c;
+        _mean = scaler.Mean.ToArray();
+        _std = scaler.Std.ToArray();
+        _state = network.CreateState();
+        _input = new float[inputSize];
+        _output = new float[outputSize];
+        _whyNotGenerative = WhyNotGenerative(options, _inputColumns, _targetColumns);
+    }
+
+    /// <summary>The options the network was trained with.</summary>
+    public ForecastOptions Options { get; }
+
+    /// <summary>The scaler the network was trained with.</summary>
+    public StandardScaler Scaler { get; }
+
+    /// <summary>C, the columns of a history row.</summary>
+    public int ColumnCount { get; }
+
+    /// <summary>Values <see cref="Forecast(ReadOnlySpan{float}, Span{float})"/> writes: O = target columns (single step) or h · target columns (multi-output, step-major).</summary>
+    public int OutputSize => _output.Length;
+
+    /// <summary>C_t, the values <see cref="Generate(ReadOnlySpan{float}, int, Span{float})"/> writes per generated step (one per target column).</summary>
+    public int TargetCount => _targetColumns.Length;
+
+    /// <summary>The shortest history either method accepts: max(0, L_max - h) + 1 steps (one input row whose lags all exist).</summary>
+    public int MinimumHistory => Options.Features.EarliestInputTime(Options.Horizon) + 1;
+
+    /// <summary>True when <see cref="Generate(ReadOnlySpan{float}, int, Span{float})"/> can run this model (see <see cref="Generate(ReadOnlySpan{float}, int, Span{float})"/> for the conditions).</summary>
+    public bool CanGenerate => _whyNotGenerative is null;
+
+    /// <summary>
+    /// One-shot forecast: runs the network from a zero state over the history's rows and writes its last output in
+    /// original units: ŷ[N - 1 + h] per target column (single step), or ŷ[N], ..., ŷ[N + h - 1] step-major
+    /// (multi-output). Allocates nothing.
+    /// </summary>
+    /// <param name="history">N x C values in original units, time-major (N ≥ <see cref="MinimumHistory"/>).</param>
+    /// <param name="destination">At least <see cref="OutputSize"/> values; the first <see cref="OutputSize"/> are overwritten.</param>
+    /// <exception cref="ArgumentException">The history is not whole rows of C values, or the destination is too short.</exception>
+    /// <exception cref="SeriesTooShortException">The history is shorter than <see cref="MinimumHistory"/>.</exception>
+    /// <exception cref="NonFiniteValueException">A history value the network reads is NaN or infinite.</exception>
+    public void Forecast(ReadOnlySpan<float> history, Span<float> destination)
+    {
+        if (destination.Length < _output.Length) ThrowHelper.ThrowDestinationTooShort(nameof(destination), _output.Length, destination.Length);
+        WarmUp(history);
+        Unscale(_output, destination);
+    }
+
+    /// <summary>As <see cref="Forecast(ReadOnlySpan{float}, Span{float})"/> on a series (its columns must match the scaler's); returns a new array.</summary>
+    public float[] Forecast(TimeSeries history)
+    {
+        ArgumentNullException.ThrowIfNull(history);
+        CheckColumns(history);
+        var result = new float[OutputSize];
+        Forecast(history.Values, result);
+        return result;
+    }
+
+    /// <summary>
+    /// Generative (free-running) forecast, the chapter's generative mode: warms the state up on the history, then
+    /// feeds its own predictions back as inputs for <paramref name="steps"/> steps, writing ŷ[N], ..., ŷ[N + steps - 1]
+    /// (C_t values per step, one per target column, original units, step-major). Allocates nothing.
+    /// </summary>
+    /// <remarks>
+    /// Runs only a one-step-ahead model: horizon 1, so each output is the next step's value, and every input
+    /// column read by a value feature is also a target column, so that its future values are the predictions. Lag
+    /// features then read the history or values already generated, and phase features need only the time index.
+    /// </remarks>
+    /// <param name="history">N x C values in original units, time-major (N ≥ <see cref="MinimumHistory"/>).</param>
+    /// <param name="steps">Steps to generate, ≥ 1.</param>
+    /// <param name="destination">At least steps · C_t values; those are overwritten.</param>
+    /// <exception cref="InvalidOperationException">The model cannot run generatively (the message says why).</exception>
+    /// <exception cref="ArgumentException">Bad history shape, steps &lt; 1, or a destination too short.</exception>
+    /// <exception cref="SeriesTooShortException">The history is shorter than <see cref="MinimumHistory"/>.</exception>
+    /// <exception cref="NonFiniteValueException">A history value the network reads is NaN or infinite.</exception>
+    public void Generate(ReadOnlySpan<float> history, int steps, Span<float> destination)
+    {
+        if (_whyNotGenerative is not null) throw new InvalidOperationException(_whyNotGenerative);
+        if (steps < 1) throw new ArgumentOutOfRangeException(nameof(steps), steps, "At least one step must be generated.");
+        int ct = _targetColumns.Length;
+        if (destination.Length / ct < steps) ThrowHelper.ThrowDestinationTooShort(nameof(destination), steps * ct, destination.Length);
+        int n = WarmUp(history);
+        Unscale(_output, destination[..ct]);
+        for (int k = 1; k < steps; k++)
+        {
+            // Row of time t = N - 1 + k: its value inputs are ŷ[t] (generated), its lags y[t + 1 - L] lie in the
+            // history or among the k values generated so far.
+            int t = n - 1 + k;
+            var view = new SeriesView(history, ColumnCount, destination[..(k * ct)], _targetColumns);
+            Options.Features.FillRow(view, t, 1, _inputColumns, _targetColumns, _mean, _std, _input);
+            _network.Step(_input, _output, _state);
+            Unscale(_output, destination.Slice(k * ct, ct));
+        }
+    }
+
+    /// <summary>As <see cref="Generate(ReadOnlySpan{float}, int, Span{float})"/> on a series; returns a new steps x C_t array.</summary>
+    public float[] Generate(TimeSeries history, int steps)
+    {
+        ArgumentNullException.ThrowIfNull(history);
+        CheckColumns(history);
+        if (_whyNotGenerative is not null) throw new InvalidOperationException(_whyNotGenerative);
+        if (steps < 1) throw new ArgumentOutOfRangeException(nameof(steps), steps, "At least one step must be generated.");
+        var result = new float[checked(steps * TargetCount)];
+        Generate(history.Values, steps, result);
+        return result;
+    }
+
+    // Runs a zero state over the history's rows; leaves the last output in _output. Returns N.
+    private int WarmUp(ReadOnlySpan<float> history)
+    {
+        int c = ColumnCount;
+        if (history.Length % c != 0)
+            throw new ArgumentException($"The history must be whole rows of {c} value(s); got {history.Length} values.", nameof(history));
+        int n = history.Length / c, h = Options.Horizon;
+        if (n < MinimumHistory)
+            throw new SeriesTooShortException(
+                $"The history has {n} step(s); the model needs at least {MinimumHistory} (features '{Options.Features}', horizon {h}).",
+                MinimumHistory, n, nameof(history));
+        int first = Options.Features.EarliestInputTime(h);
+        CheckFinite(history, first, n);
+        _state.Reset();
+        var view = new SeriesView(history, c);
+        for (int t = first; t < n; t++)
+        {
+            Options.Features.FillRow(view, t, h, _inputColumns, _targetColumns, _mean, _std, _input);
+            _network.Step(_input, _output, _state);
+        }
+        return n;
+    }
+
+    private void CheckFinite(ReadOnlySpan<float> history, int first, int n)
+    {
+        // Lags read from first + h - L_max = max(0, ...) on; checking every value from index 0 is simpler and as cheap.
+        for (int i = 0; i < history.Length; i++)
+        {
+            if (float.IsFinite(history[i])) continue;
+            int t = i / ColumnCount, j = i % ColumnCount;
+            throw new NonFiniteValueException(string.Create(CultureInfo.InvariantCulture,
+                $"The history value at time {t}, column {j} is a {NonFiniteValueException.Describe(history[i])}; interpolate gaps before forecasting (rows {first}..{n - 1} are read)."),
+                t, j, history[i], null, "history");
+        }
+    }
+
+    private void Unscale(ReadOnlySpan<float> scaled, Span<float> original)
+    {
+        int ct = _targetColumns.Length;
+        for (int o = 0; o < scaled.Length; o++)
+        {
+            int j = _targetColumns[o % ct];
+            original[o] = (float)(scaled[o] * _std[j] + _mean[j]);
+        }
+    }
+
+    private void CheckColumns(TimeSeries history)
+    {
+        if (history.ColumnCount != ColumnCount)
+            throw new ArgumentException($"The history has {history.ColumnCount} column(s); the model was trained on {ColumnCount}.", nameof(history));
+    }
+
+    private static string? WhyNotGenerative(ForecastOptions options, int[] inputColumns, int[] targetColumns)
+    {
+        if (options.Horizon != 1)
+            return $"This model cannot forecast generatively: it was trained for horizon {options.Horizon}, and feeding predictions back needs a one-step-ahead model (horizon 1). " +
+                   "Use Forecast for a one-shot forecast, or train with horizon 1.";
+        if (options.Features.HasValue)
+            foreach (int j in inputColumns)
+                if (Array.IndexOf(targetColumns, j) < 0)
+                    return $"This model cannot forecast generatively: it reads column {j} as an input but does not predict it, so the column's future values are unknown. " +
+                           "Train with that column among the targets, or use Forecast.";
+        return null;
+    }
+}
