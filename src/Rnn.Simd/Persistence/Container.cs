@@ -27,7 +27,8 @@ internal enum SectionId : ushort
     Parameters = 2,
     Forecasting = 3,
     Metadata = 4,
-    // 5..15 are free for model sections (the lead's input "features" section is expected to take 5).
+    Features = 5,
+    // 6..15 are free for model sections.
     BestParameters = 16,
     Optimizer = 17,
     Schedule = 18,
@@ -79,6 +80,7 @@ internal static class Container
         (ushort)SectionId.Parameters => "parameters",
         (ushort)SectionId.Forecasting => "forecasting",
         (ushort)SectionId.Metadata => "metadata",
+        (ushort)SectionId.Features => "features",
         (ushort)SectionId.BestParameters => "best_parameters",
         (ushort)SectionId.Optimizer => "optimizer",
         (ushort)SectionId.Schedule => "schedule",

@@ -23,8 +23,8 @@ public sealed class ForecastingInfo
 
     /// <summary>
     /// Checks the parts against each other and against a network: C names, column indices below C, the network's
-    /// output size equal to what the options give (target columns · steps per row), and at least as many network
-    /// inputs as input columns (further inputs may come from derived features).
+    /// output size equal to what the options give (target columns · steps per row), and its input size equal to what
+    /// the options' features give.
     /// </summary>
     /// <exception cref="ArgumentException">A part is missing or they do not fit together.</exception>
     public void Validate(NetworkArchitecture architecture)
@@ -39,8 +39,8 @@ public sealed class ForecastingInfo
         Options.ResolveTargets(c, nameof(Options));
         if (Options.OutputSize(c) != architecture.OutputSize)
             throw new ArgumentException($"The forecast options give {Options.OutputSize(c)} outputs per step; the network has {architecture.OutputSize}.");
-        if (Options.InputSize(c) > architecture.InputSize)
-            throw new ArgumentException($"The forecast options read {Options.InputSize(c)} input columns; the network takes only {architecture.InputSize} inputs.");
+        if (Options.InputSize(c) != architecture.InputSize)
+            throw new ArgumentException($"The forecast options ({Options.Features}) give {Options.InputSize(c)} inputs per step; the network takes {architecture.InputSize}.");
     }
 }
 
@@ -135,7 +135,14 @@ public static class ModelFile
         var file = new ContainerWriter(FileKind.Model);
         file.Add(SectionId.Architecture, required: true, Sections.WriteArchitecture(network.Architecture));
         file.Add(SectionId.Parameters, required: true, Sections.WriteParameters<T>(network.Parameters, network.Layout, "network parameters"));
-        if (forecasting is not null) file.Add(SectionId.Forecasting, required: false, Sections.WriteForecasting(forecasting, network.Architecture));
+        if (forecasting is not null)
+        {
+            file.Add(SectionId.Forecasting, required: false, Sections.WriteForecasting(forecasting, network.Architecture));
+            // Required: a reader that ignored the features would build the wrong inputs. Omitted for value-only
+            // inputs, so such files stay readable by the first version of the format.
+            if (!forecasting.Options.Features.Equals(FeatureSpec.ValueOnly))
+                file.Add(SectionId.Features, required: true, Sections.WriteFeatures(forecasting.Options.Features));
+        }
         if (metadata is not null && metadata.Count > 0) file.Add(SectionId.Metadata, required: false, Sections.WriteMetadata(metadata));
         return file.ToArray();
     }

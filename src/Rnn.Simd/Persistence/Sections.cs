@@ -180,9 +180,50 @@ internal static class Sections
         if (columns is not null) foreach (int j in columns) w.I32(j);
     }
 
+    /// <summary>u32 count N; N × (i32 kind, i32 parameter): the <see cref="FeatureSpec"/> items in input order.</summary>
+    public static PayloadWriter WriteFeatures(FeatureSpec features)
+    {
+        var w = new PayloadWriter();
+        w.U32((uint)features.Items.Count);
+        foreach (Feature f in features.Items)
+        {
+            w.I32((int)f.Kind);
+            w.I32(f.Parameter);
+        }
+        return w;
+    }
+
+    private static FeatureSpec? ReadFeatures(ContainerReader file)
+    {
+        if (!file.Has(SectionId.Features)) return null;
+        SectionReader r = file.Open(SectionId.Features);
+        int n = r.Count("features", 8);
+        if (n == 0) throw r.Fail("the feature list is empty");
+        var items = new Feature[n];
+        for (int i = 0; i < n; i++)
+        {
+            int kind = r.I32($"the kind of feature {i}", 0, (int)FeatureKind.Phase);
+            int parameter = r.I32($"the parameter of feature {i}", 0, int.MaxValue);
+            items[i] = new Feature((FeatureKind)kind, parameter);
+        }
+        r.End();
+        try
+        {
+            return new FeatureSpec(items);
+        }
+        catch (ArgumentException e)
+        {
+            throw r.Fail(e.Message);
+        }
+    }
+
     public static ForecastingInfo? ReadForecasting(ContainerReader file, NetworkArchitecture architecture)
     {
-        if (!file.Has(SectionId.Forecasting)) return null;
+        if (!file.Has(SectionId.Forecasting))
+        {
+            if (file.Has(SectionId.Features)) throw Container.Invalid("section 'features' is present without section 'forecasting'.");
+            return null;
+        }
         SectionReader r = file.Open(SectionId.Forecasting);
         int c = r.Count("columns", 4 + 16);
         if (c == 0) throw r.Fail("the series has 0 columns");
@@ -201,13 +242,14 @@ internal static class Sections
         int[]? inputs = ReadColumns(ref r, c, "input");
         int[]? targets = ReadColumns(ref r, c, "target");
         r.End();
+        FeatureSpec? features = ReadFeatures(file);
         ForecastingInfo info;
         try
         {
             info = new ForecastingInfo
             {
                 Scaler = new StandardScaler(mean, std),
-                Options = new ForecastOptions(horizon, (TargetMode)mode, inputs, targets),
+                Options = new ForecastOptions(horizon, (TargetMode)mode, inputs, targets, features),
                 ColumnNames = names,
             };
         }
