@@ -123,6 +123,8 @@ public sealed class SavedModel
         LoadedSeries data = SeriesSource.Load(resolved);
         info(data.Describe() + (note.Length > 0 ? $" ({note})" : ""));
         CheckColumns(data);
+        if (data.Series.ColumnCount == 1 && !string.Equals(data.Series.ColumnNames[0], Forecasting.ColumnNames[0], StringComparison.Ordinal))
+            info($"note: the model was trained on column '{Forecasting.ColumnNames[0]}'; this series is column '{data.Series.ColumnNames[0]}'");
         ModelInputs inputs = ModelRunner.SeriesInputs(data.Series, Scaler, Options, data.Mask);
         CheckInputs(inputs);
         return (data, inputs);
