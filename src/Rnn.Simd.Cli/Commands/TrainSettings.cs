@@ -19,7 +19,7 @@ public sealed class TrainSettings : DataSettings
 {
     /// <summary>Target mode.</summary>
     [CommandOption("--mode <MODE>")]
-    [Description("single (default: predict y[t+h]) or multi (predict every y[t+1..t+h]; metrics averaged over the steps and at step h).")]
+    [Description("single (default: predict y[[t+h]]) or multi (predict every y[[t+1..t+h]]; metrics averaged over the steps and at step h).")]
     public string? Mode { get; init; }
 
     /// <summary>Seasons of the seasonal-naive baselines.</summary>
@@ -154,7 +154,7 @@ public sealed class TrainSettings : DataSettings
 
     /// <summary>Weight initialisation.</summary>
     [CommandOption("--init <NAME>")]
-    [Description("pytorch (default: uniform ±1/√H) | glorot | he | chapter (uniform [0,1) / √N_h) | orthogonal (Glorot input, orthogonal recurrent, forget bias 1).")]
+    [Description("pytorch (default: uniform ±1/√H) | glorot | he | chapter (uniform [[0,1) / √N_h) | orthogonal (Glorot input, orthogonal recurrent, forget bias 1).")]
     public string? Init { get; init; }
 
     /// <summary>Model file to write.</summary>

@@ -183,6 +183,22 @@ public class ModelCommandTests
     }
 
     [Fact]
+    public void TrainOut_OnTheEmbeddedData_EvaluateWithoutDataRepeatsTheTestFigures()
+    {
+        using var dir = new TempDir();
+        string model = dir.File("e.rnn");
+
+        (int code, string trainOut, string trainErr) = Run("train", "--epochs", "1", "--hidden", "4", "--out", model, "--json", "-q");
+        (int evalCode, string evalOut, string evalErr) = Run("evaluate", "--model", model, "--json");
+
+        Assert.True(code == 0 && evalCode == 0, trainErr + evalErr);
+        Assert.Contains("aggregate 6 as the model was trained", evalErr);
+        using JsonDocument train = JsonDocument.Parse(trainOut), eval = JsonDocument.Parse(evalOut);
+        Assert.Equal(train.RootElement.GetProperty("test").GetRawText(), eval.RootElement.GetProperty("metrics").GetRawText());
+        Assert.Equal(train.RootElement.GetProperty("maskedRanges").GetRawText(), eval.RootElement.GetProperty("maskedRanges").GetRawText());
+    }
+
+    [Fact]
     public void Checkpoint_ThenResume_EqualsTheUninterruptedRun()
     {
         using var dir = new TempDir();
@@ -393,5 +409,20 @@ public class ModelCommandTests
         using JsonDocument doc = JsonDocument.Parse(File.ReadAllText(target));
         Assert.Equal("one-shot", doc.RootElement.GetProperty("method").GetString());
         Assert.Equal(ParseForecastCsv(csvOut), doc.RootElement.GetProperty("forecast").EnumerateArray().Select(e => e.GetProperty("value").GetSingle()).ToArray());
+    }
+
+    [Theory]
+    [InlineData("train", "--resume")]
+    [InlineData("forecast", "--generative")]
+    [InlineData("evaluate", "--part")]
+    public void CommandHelp_RendersEveryOptionIncludingTheSharedDataOptions(string command, string own)
+    {
+        (int code, string stdout, string stderr) = Run(command, "--help");
+
+        Assert.Equal(0, code); // an unescaped [ ] in a description is Spectre markup and fails rendering
+        Assert.Equal("", stderr);
+        Assert.Contains("--data <FILE>", stdout, StringComparison.Ordinal);
+        Assert.Contains("--fill-gaps", stdout, StringComparison.Ordinal);
+        Assert.Contains(own, stdout, StringComparison.Ordinal);
     }
 }
