@@ -284,6 +284,40 @@ public class ModelCommandTests
         Assert.True(double.IsFinite(root.GetProperty("metrics").GetProperty("nrmse").GetDouble()));
     }
 
+    [Fact]
+    public void Evaluate_UsesTheModelsScaler_MetricsEqualAHandLoop()
+    {
+        using var dir = new TempDir();
+        string csv = dir.Write("load.csv", OneColumn(3000));
+        string model = dir.File("m.rnn");
+        const int h = 24;
+        // The scaler is hand-chosen, far from the data's z-scores: a refitted scaler would give other predictions.
+        (RecurrentNetwork<float> net, double mean, double std) = SaveLibraryModel<float>(model, h, TargetMode.SingleStep, seed: 8);
+        float[] series = File.ReadAllLines(csv).Skip(1).Select(l => float.Parse(l, CultureInfo.InvariantCulture)).ToArray();
+        float[][] outputs = HandLoop(net, series, mean, std);
+        // Test targets 2550..2999, predicted by the outputs at t = target - h; RMSE and MAE in original units.
+        double se = 0, ae = 0, sum = 0, sumSq = 0;
+        for (int target = 2550; target < 3000; target++)
+        {
+            double e = Original(outputs[target - h][0], mean, std) - (double)series[target];
+            se += e * e;
+            ae += Math.Abs(e);
+            sum += series[target];
+            sumSq += (double)series[target] * series[target];
+        }
+        double rmse = Math.Sqrt(se / 450), mae = ae / 450, variance = sumSq / 450 - (sum / 450) * (sum / 450);
+
+        (int code, string stdout, string stderr) = Run("evaluate", "--model", model, "--data", csv, "--json", "-q");
+
+        Assert.True(code == 0, stderr);
+        using JsonDocument doc = JsonDocument.Parse(stdout);
+        JsonElement m = doc.RootElement.GetProperty("metrics");
+        Assert.Equal(450, m.GetProperty("count").GetInt32());
+        Assert.Equal(rmse, m.GetProperty("rmse").GetDouble(), 5);
+        Assert.Equal(mae, m.GetProperty("mae").GetDouble(), 5);
+        Assert.Equal(rmse / Math.Sqrt(variance), m.GetProperty("nrmse").GetDouble(), 5);
+    }
+
     [Theory]
     [InlineData("train", 0, 2100, 2076)]       // targets 24..2099: the first h have no input h steps before them
     [InlineData("validation", 2100, 2550, 450)]
