@@ -1,4 +1,5 @@
 using Rnn.Simd.Cli.Infrastructure;
+using Rnn.Simd.Cli.Models;
 using Rnn.Simd.Cli.Train;
 using Rnn.Simd.Forecasting;
 using Spectre.Console.Cli;
@@ -16,6 +17,7 @@ namespace Rnn.Simd.Cli.Commands;
 /// <item><see cref="TrainEvaluation"/> and <see cref="TrainReport"/>: test NRMSE / RMSE / MAE / MAPE in original units
 ///   against persistence and seasonal-naive baselines on the same targets, as a table or one JSON document.</item>
 /// <item><see cref="TrainPlots"/>: forecast.png and loss.png with <c>--plot DIR</c>.</item>
+/// <item><see cref="TrainedModelFile"/>: the model file with <c>--out FILE</c>; checkpoints with <c>--checkpoint</c> / <c>--resume</c>.</item>
 /// </list>
 /// Returns 0, or <see cref="ExitCodes.Cancelled"/> after a Ctrl+C (the best model so far is still reported).
 /// </summary>
@@ -39,6 +41,11 @@ public sealed class TrainCommand(CliOutput output) : Command<TrainSettings>
         progress.Info(FormattableString.Invariant(
             $"horizon {o.Horizon} ({(o.Mode == TargetMode.MultiOutput ? "multi-output" : "single step")}); split {dataset.Train.Length} / {dataset.Validation!.Length} / {dataset.Test!.Length} rows"));
 
+        // Fail now rather than after training when a file cannot be written there.
+        CheckDirectory("--out", o.ModelPath);
+        CheckDirectory("--checkpoint", o.CheckpointPath);
+        if (o.ResumePath is not null) progress.Info($"resuming the run checkpointed in {o.ResumePath}");
+
         TrainingOutcome outcome;
         using (var cancel = new ConsoleCancellation(o.Quiet ? null : output.Progress, output.Cancellation, cancellationToken))
         {
@@ -48,9 +55,27 @@ public sealed class TrainCommand(CliOutput output) : Command<TrainSettings>
             output.Progress(FormattableString.Invariant(
                 $"cancelled after {outcome.Result.EpochsRun} complete epoch(s); reporting the best model so far (epoch {outcome.Result.BestEpoch}{(outcome.Result.BestEpoch == 0 ? ": the initial weights" : "")})"));
 
-        var report = new TrainReport(o, outcome, TrainEvaluation.Compute(outcome, o.Seasons));
+        var evaluation = TrainEvaluation.Compute(outcome, o.Seasons);
+        var report = new TrainReport(o, outcome, evaluation);
+        if (o.ModelPath is string modelPath)
+        {
+            // Before the report, so that a failed save is one error line and nothing on stdout.
+            TrainedModelFile.Save(modelPath, o, outcome, evaluation);
+            report.Extras["model"] = modelPath;
+        }
+        if (o.CheckpointPath is string checkpointPath) report.Extras["checkpoint"] = checkpointPath;
+        if (o.ResumePath is string resumePath) report.Extras["resumedFrom"] = resumePath;
         if (o.PlotDirectory is string dir) report.Files.AddRange(TrainPlots.Write(dir, outcome));
         report.Write(output);
         return outcome.Result.Cancelled ? ExitCodes.Cancelled : ExitCodes.Success;
+    }
+
+    private static void CheckDirectory(string option, string? path)
+    {
+        if (path is null) return;
+        if (Directory.Exists(path)) throw new CliException($"{option} {path} is a directory; give a file name.");
+        string? directory = Path.GetDirectoryName(Path.GetFullPath(path));
+        if (directory is not null && !Directory.Exists(directory))
+            throw new CliException($"{option} {path}: the directory {directory} does not exist.");
     }
 }

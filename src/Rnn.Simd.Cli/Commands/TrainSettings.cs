@@ -15,46 +15,11 @@ namespace Rnn.Simd.Cli.Commands;
 /// Options of <c>rnn-simd train</c>. Value options are strings parsed in <see cref="Validate"/> (see
 /// <see cref="OptionValues"/>), so that every bad value is a one-line error naming the option, with exit code 2.
 /// </summary>
-public sealed class TrainSettings : CommandSettings
+public sealed class TrainSettings : DataSettings
 {
-    /// <summary>User data file.</summary>
-    [CommandOption("--data <FILE>")]
-    [Description("CSV file (plain or gzip-compressed) with the series, oldest row first (default: the embedded ACEA Rome load).")]
-    public string? Data { get; init; }
-
-    /// <summary>Column of the data file.</summary>
-    [CommandOption("--column <NAME|INDEX>")]
-    [Description("Column of --data to forecast: a header name or a 0-based index (default: the only numeric column).")]
-    public string? Column { get; init; }
-
-    /// <summary>Rows averaged into one step.</summary>
-    [CommandOption("--aggregate <K>")]
-    [Description("Average every K rows into one time step (default 6 for the embedded 10-minute data, giving hours; 1 for --data).")]
-    public string? Aggregate { get; init; }
-
-    /// <summary>The data file has a header line.</summary>
-    [CommandOption("--has-header")]
-    [Description("The first line of --data is a header (default: detected; a first line of numbers is data).")]
-    public bool HasHeader { get; init; }
-
-    /// <summary>The data file has no header line.</summary>
-    [CommandOption("--no-header")]
-    [Description("The first line of --data is data, not a header.")]
-    public bool NoHeader { get; init; }
-
-    /// <summary>Field separator of the data file.</summary>
-    [CommandOption("--separator <CHAR>")]
-    [Description("Field separator of --data: , ; | or tab (default: detected from the first line).")]
-    public string? Separator { get; init; }
-
-    /// <summary>Gap handling.</summary>
-    [CommandOption("--fill-gaps <METHOD>")]
-    [Description("none (default: an empty or NaN value is an error naming its line) or linear (interpolate gaps inside the series).")]
-    public string? FillGaps { get; init; }
-
     /// <summary>Target mode.</summary>
     [CommandOption("--mode <MODE>")]
-    [Description("single (default: predict y[t+h]) or multi (predict every y[t+1..t+h]; metrics averaged over the steps and at step h).")]
+    [Description("single (default: predict y[[t+h]]) or multi (predict every y[[t+1..t+h]]; metrics averaged over the steps and at step h).")]
     public string? Mode { get; init; }
 
     /// <summary>Seasons of the seasonal-naive baselines.</summary>
@@ -189,8 +154,28 @@ public sealed class TrainSettings : CommandSettings
 
     /// <summary>Weight initialisation.</summary>
     [CommandOption("--init <NAME>")]
-    [Description("pytorch (default: uniform ±1/√H) | glorot | he | chapter (uniform [0,1) / √N_h) | orthogonal (Glorot input, orthogonal recurrent, forget bias 1).")]
+    [Description("pytorch (default: uniform ±1/√H) | glorot | he | chapter (uniform [[0,1) / √N_h) | orthogonal (Glorot input, orthogonal recurrent, forget bias 1).")]
     public string? Init { get; init; }
+
+    /// <summary>Model file to write.</summary>
+    [CommandOption("--out <FILE>")]
+    [Description("Save the trained network (best weights) with its scaler, forecast options and metadata to FILE (for forecast and evaluate). Written to a temporary file and renamed: an interrupted save keeps the old FILE.")]
+    public string? Out { get; init; }
+
+    /// <summary>Checkpoint file to write.</summary>
+    [CommandOption("--checkpoint <FILE>")]
+    [Description("Write a training checkpoint to FILE every --checkpoint-every epochs (and at the last epoch), atomically; continue later with --resume FILE.")]
+    public string? Checkpoint { get; init; }
+
+    /// <summary>Epochs between checkpoints.</summary>
+    [CommandOption("--checkpoint-every <N>")]
+    [Description("Epochs between checkpoints written to --checkpoint (default 1).")]
+    public string? CheckpointEvery { get; init; }
+
+    /// <summary>Checkpoint to resume from.</summary>
+    [CommandOption("--resume <FILE>")]
+    [Description("Continue the run saved in the checkpoint FILE: the same data and options are required (--epochs may be larger); the result is bitwise that of an uninterrupted run.")]
+    public string? Resume { get; init; }
 
     /// <inheritdoc/>
     public override ValidationResult Validate() => TryParse(out _);
@@ -228,31 +213,15 @@ public sealed class TrainSettings : CommandSettings
         string init = (Init ?? "pytorch").Trim().ToLowerInvariant();
         if (init is not ("pytorch" or "glorot" or "he" or "chapter" or "orthogonal"))
             return ValidationResult.Error($"--init must be one of pytorch, glorot, he, chapter, orthogonal, got '{Init}'.");
-        if (!(r = OptionValues.ParseInt("--aggregate", Aggregate, 1, 1_000_000, out int? aggregate)).Successful) return r;
-        if (HasHeader && NoHeader) return ValidationResult.Error("--has-header and --no-header contradict each other; give at most one.");
-        if (Data is not null && OptionValues.IsMissing(Data)) return ValidationResult.Error("--data needs a value.");
-        if (Data is null)
-        {
-            foreach ((string name, bool given) in new[] { ("--column", Column is not null), ("--has-header", HasHeader), ("--no-header", NoHeader), ("--separator", Separator is not null) })
-                if (given) return ValidationResult.Error($"{name} applies to --data FILE; without --data the embedded ACEA series is used.");
-        }
-        if (Column is not null && OptionValues.IsMissing(Column)) return ValidationResult.Error("--column needs a value.");
-        char? separator = null;
-        if (Separator is not null)
-        {
-            separator = Separator switch
-            {
-                "," or "comma" => ',',
-                ";" or "semicolon" => ';',
-                "|" or "pipe" => '|',
-                "tab" or "\\t" or "\t" => '\t',
-                _ => null,
-            };
-            if (separator is null) return ValidationResult.Error($"--separator must be one of , ; | tab, got '{Separator}'.");
-        }
-        string fill = (FillGaps ?? "none").Trim().ToLowerInvariant();
-        if (fill is not ("none" or "linear"))
-            return ValidationResult.Error($"--fill-gaps must be none or linear, got '{FillGaps}'.");
+        if (!(r = TryParseData(out DataOptions? data)).Successful) return r;
+        foreach ((string name, string? value) in new[] { ("--out", Out), ("--checkpoint", Checkpoint), ("--resume", Resume) })
+            if (value is not null && OptionValues.IsMissing(value)) return ValidationResult.Error($"{name} needs a file.");
+        if (!(r = OptionValues.ParseInt("--checkpoint-every", CheckpointEvery, 1, 100_000, out int? checkpointEvery)).Successful) return r;
+        if (checkpointEvery is not null && Checkpoint is null) return ValidationResult.Error("--checkpoint-every applies to --checkpoint FILE.");
+        if (Out is not null && Checkpoint is not null && SamePath(Out, Checkpoint))
+            return ValidationResult.Error("--out and --checkpoint name the same file; the model would overwrite the checkpoint.");
+        if (Out is not null && Resume is not null && SamePath(Out, Resume))
+            return ValidationResult.Error("--out and --resume name the same file; the model would overwrite the checkpoint.");
         string mode = (Mode ?? "single").Trim().ToLowerInvariant();
         if (mode is not ("single" or "multi"))
             return ValidationResult.Error($"--mode must be single or multi, got '{Mode}'.");
@@ -272,12 +241,16 @@ public sealed class TrainSettings : CommandSettings
             Batch = batch ?? 16, Schedule = schedule, Optimizer = optimizer ?? OptimizerKind.Adam, L1 = l1, L2 = l2,
             DropoutInput = pIn, DropoutRecurrent = pRec, DropoutOutput = pOut, Clip = clip ?? 5,
             ScheduleName = scheduleName, Decay = decay, DecayEvery = decayEvery, Init = init,
-            Data = Data, Column = Column, Aggregate = aggregate, HasHeader = HasHeader ? true : NoHeader ? false : null,
-            Separator = separator, FillGaps = fill == "linear", Mode = mode == "multi" ? TargetMode.MultiOutput : TargetMode.SingleStep,
+            Data = data!.Data, Column = data.Column, Aggregate = data.Aggregate, HasHeader = data.HasHeader,
+            Separator = data.Separator, FillGaps = data.FillGaps, Mode = mode == "multi" ? TargetMode.MultiOutput : TargetMode.SingleStep,
             Seasons = seasons ?? [24, 168], PlotDirectory = Plot, Json = Json, Quiet = Quiet,
+            ModelPath = Out, CheckpointPath = Checkpoint, CheckpointEvery = checkpointEvery ?? 1, ResumePath = Resume,
         };
         return ValidationResult.Success();
     }
+
+    private static bool SamePath(string a, string b) =>
+        string.Equals(Path.GetFullPath(a), Path.GetFullPath(b), OperatingSystem.IsWindows() ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal);
 
     // A dropout probability p keeps a unit with probability 1 - p, so p = 1 would drop everything.
     private static ValidationResult Probability(string option, string? text, out double value)
@@ -377,6 +350,21 @@ public sealed record TrainOptions(CellType Cell, int Hidden, int Layers, int Epo
 
     /// <summary>Print one JSON document.</summary>
     public bool Json { get; init; }
+
+    /// <summary>Model file to write (<c>--out</c>), or null.</summary>
+    public string? ModelPath { get; init; }
+
+    /// <summary>Checkpoint file to write (<c>--checkpoint</c>), or null.</summary>
+    public string? CheckpointPath { get; init; }
+
+    /// <summary>Epochs between checkpoints.</summary>
+    public int CheckpointEvery { get; init; } = 1;
+
+    /// <summary>Checkpoint to resume from (<c>--resume</c>), or null.</summary>
+    public string? ResumePath { get; init; }
+
+    /// <summary>The data options as one record (for <see cref="Train.SeriesSource"/>).</summary>
+    public DataOptions Source => new(Data, Column, Aggregate, HasHeader, Separator, FillGaps);
 
     /// <summary>No progress output.</summary>
     public bool Quiet { get; init; }

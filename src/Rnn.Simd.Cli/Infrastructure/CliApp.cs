@@ -57,7 +57,19 @@ public static class CliApp
             .WithExample("train", "--json")
             .WithExample("train", "--data", "load.csv", "--column", "load", "--plot", "plots")
             .WithExample("train", "--mode", "multi", "--horizon", "24")
-            .WithExample("train", "--cell", "gru", "--hidden", "64", "--epochs", "50");
+            .WithExample("train", "--cell", "gru", "--hidden", "64", "--epochs", "50")
+            .WithExample("train", "--out", "model.rnn", "--checkpoint", "run.ckpt")
+            .WithExample("train", "--resume", "run.ckpt", "--out", "model.rnn");
+        config.AddCommand<ForecastCommand>("forecast")
+            .WithDescription("Load a model file (train --out) and forecast the next values after the end of a series (the embedded ACEA load or a column of your CSV), one-shot or generative, as CSV or JSON.")
+            .WithExample("forecast", "--model", "model.rnn")
+            .WithExample("forecast", "--model", "model.rnn", "--data", "load.csv", "--column", "load", "--format", "json")
+            .WithExample("forecast", "--model", "h1.rnn", "--generative", "--steps", "48", "--output", "next.csv");
+        config.AddCommand<EvaluateCommand>("evaluate")
+            .WithDescription("Metrics (NRMSE, RMSE, MAE, MAPE) of a saved model on a part of a series' chronological 70/15/15 split, against persistence and seasonal-naive baselines.")
+            .WithExample("evaluate", "--model", "model.rnn")
+            .WithExample("evaluate", "--model", "model.rnn", "--part", "validation", "--json")
+            .WithExample("evaluate", "--model", "model.rnn", "--data", "load.csv", "--column", "load");
         config.AddCommand<GradcheckCommand>("gradcheck")
             .WithDescription("Check analytic BPTT gradients against finite differences for every cell, 1 and 2 layers, three schedules (a few seconds).")
             .WithExample("gradcheck")

@@ -51,7 +51,14 @@ public static class SeriesSource
     public static LoadedSeries Load(TrainOptions o)
     {
         ArgumentNullException.ThrowIfNull(o);
-        return o.Data is null ? LoadEmbedded(o.Aggregate ?? EmbeddedAggregate) : LoadFile(o.Data, o.Column, o.HasHeader, o.Separator, o.FillGaps, o.Aggregate ?? 1);
+        return Load(o.Source);
+    }
+
+    /// <summary>Loads the series the data options ask for (aggregate by default 6 for the embedded data, 1 for a file).</summary>
+    public static LoadedSeries Load(DataOptions d)
+    {
+        ArgumentNullException.ThrowIfNull(d);
+        return d.Data is null ? LoadEmbedded(d.Aggregate ?? EmbeddedAggregate) : LoadFile(d.Data, d.Column, d.HasHeader, d.Separator, d.FillGaps, d.Aggregate ?? 1);
     }
 
     /// <summary>The embedded ACEA data averaged over <paramref name="aggregate"/> rows, with its anomaly mask.</summary>

@@ -21,10 +21,20 @@ public sealed record TrainEvaluation(ForecastScore Model, IReadOnlyList<Forecast
     public static TrainEvaluation Compute(TrainingOutcome outcome, IReadOnlyList<int> seasons)
     {
         ArgumentNullException.ThrowIfNull(outcome);
+        return Compute(outcome.Test, outcome.TestPredictions, seasons);
+    }
+
+    /// <summary>Scores a model's predictions on any part (<c>evaluate</c>) and the baselines on the same targets.</summary>
+    /// <param name="test">The windows of the part.</param>
+    /// <param name="predictions">The model's predictions in original units, T x O aligned with <paramref name="test"/>.</param>
+    /// <param name="seasons">Seasons of the seasonal-naive baselines.</param>
+    public static TrainEvaluation Compute(ForecastWindows test, float[] predictions, IReadOnlyList<int> seasons)
+    {
+        ArgumentNullException.ThrowIfNull(test);
+        ArgumentNullException.ThrowIfNull(predictions);
         ArgumentNullException.ThrowIfNull(seasons);
-        ForecastWindows test = outcome.Test;
         int h = test.Horizon;
-        ForecastScore model = Score(test, "model", 0, outcome.TestPredictions);
+        ForecastScore model = Score(test, "model", 0, predictions);
         var baselines = new List<ForecastScore> { Score(test, "persistence", h, Forecasting.Baselines.Persistence(test)) };
         var skipped = new List<int>();
         foreach (int season in seasons)

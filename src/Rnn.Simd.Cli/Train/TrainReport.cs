@@ -171,7 +171,8 @@ public sealed class TrainReport(TrainOptions options, TrainingOutcome outcome, T
         writer.Flush();
     }
 
-    private static void Metrics(Utf8JsonWriter w, ForecastMetrics m)
+    /// <summary>Writes nrmse, rmse, mae, mape (null when undefined) and count.</summary>
+    internal static void Metrics(Utf8JsonWriter w, ForecastMetrics m)
     {
         Number(w, "nrmse", m.Nrmse);
         Number(w, "rmse", m.Rmse);
@@ -186,7 +187,8 @@ public sealed class TrainReport(TrainOptions options, TrainingOutcome outcome, T
         else w.WriteNull(name);
     }
 
-    private static string F(double? value) => value is { } v && double.IsFinite(v) ? v.ToString("0.000", CultureInfo.InvariantCulture) : "-";
+    /// <summary>A metric for a table: three decimals, "-" when undefined.</summary>
+    internal static string F(double? value) => value is { } v && double.IsFinite(v) ? v.ToString("0.000", CultureInfo.InvariantCulture) : "-";
 
     private static string Invariant(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
 }

@@ -3,6 +3,7 @@ using Rnn.Simd.Cli.Commands;
 using Rnn.Simd.Cli.Infrastructure;
 using Rnn.Simd.Forecasting;
 using Rnn.Simd.Network;
+using Rnn.Simd.Persistence;
 using Rnn.Simd.Training;
 
 namespace Rnn.Simd.Cli.Train;
@@ -62,6 +63,7 @@ public static class TrainingRun
         {
             BatchSize = o.Batch, Bptt = o.Schedule, Optimizer = o.Optimizer, LearningRate = o.LearningRate, Schedule = o.CreateSchedule(),
             ClipNorm = o.Clip, Epochs = o.Epochs, Patience = o.Patience, MaxThreads = o.Threads,
+            CheckpointPath = o.CheckpointPath, CheckpointEvery = o.CheckpointEvery,
             Regularization = new Training.Regularization.RegularizationOptions(o.L1, o.L2),
             Dropout = new Training.Regularization.DropoutOptions(o.DropoutInput, o.DropoutRecurrent, o.DropoutOutput, Seed: o.Seed),
         });
@@ -69,7 +71,7 @@ public static class TrainingRun
         TrainingResult result = progress.Run(o.Epochs, onEpoch =>
         {
             trainer.EpochCompleted += onEpoch;
-            try { return trainer.Fit(trainData, validationData, cancellationToken); }
+            try { return o.ResumePath is null ? trainer.Fit(trainData, validationData, cancellationToken) : Resume(trainer, trainData, validationData, o.ResumePath, cancellationToken); }
             finally { trainer.EpochCompleted -= onEpoch; }
         });
         float[] predictions = PredictTest(network, dataset);
@@ -78,35 +80,45 @@ public static class TrainingRun
 
     /// <summary>
     /// The network's outputs on the test windows in original units: a batch-1 state is run over the inputs of every
-    /// time before the test part's first input (each time once, in order: the parts' rows overlap with multi-output
-    /// targets), then over the test rows.
+    /// time before the test part's first input, then over the test rows. The same code path as <c>evaluate</c>
+    /// (<see cref="Models.ModelRunner"/>), so a saved model evaluated on the same data gives the same figures.
     /// </summary>
     public static float[] PredictTest(RecurrentNetwork<float> network, ForecastDataset dataset)
     {
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(dataset);
-        ForecastWindows test = dataset.Test!;
-        NetworkState<float> state = network.CreateState();
-        float[] scratch = new float[network.Architecture.OutputSize];
-        int next = dataset.Train.FirstTime; // the next input time to run (0 unless the windows start later)
-        foreach (ForecastWindows? part in new[] { dataset.Train, dataset.Validation })
+        Models.ModelInputs inputs = Models.ModelRunner.SeriesInputs(dataset.Series, dataset.Scaler, dataset.Options, dataset.Mask);
+        return Models.ModelRunner.PredictPart(Models.ModelStepper.For(network), inputs.Values, dataset.Test!);
+    }
+
+    // Errors of the checkpoint (missing, damaged, written with other options or data) become one line naming the file.
+    private static TrainingResult Resume(Trainer<float> trainer, SequenceData<float> train, SequenceData<float> validation, string path, CancellationToken cancellationToken)
+    {
+        TrainingCheckpoint checkpoint;
+        try
         {
-            if (part is null) continue;
-            for (int r = 0; r < part.Length; r++)
-            {
-                int t = part.FirstTime + r;
-                if (t != next || t >= test.FirstTime) continue;
-                network.Step(part.Inputs.Slice(r * part.InputSize, part.InputSize), scratch, state);
-                next++;
-            }
+            checkpoint = TrainingCheckpoint.Load(path);
         }
-        if (next != test.FirstTime)
-            throw new InvalidOperationException($"The parts' inputs cover times {dataset.Train.FirstTime}..{next - 1}, not up to the test part's first input {test.FirstTime}.");
-        float[] predictions = new float[test.Length * test.OutputSize];
-        for (int r = 0; r < test.Length; r++)
-            network.Step(test.Inputs.Slice(r * test.InputSize, test.InputSize), predictions.AsSpan(r * test.OutputSize, test.OutputSize), state);
-        test.InverseTransformOutputs(predictions, predictions);
-        return predictions;
+        catch (FileNotFoundException e)
+        {
+            throw new CliException($"--resume {path}: the checkpoint does not exist.", e);
+        }
+        catch (DirectoryNotFoundException e)
+        {
+            throw new CliException($"--resume {path}: the checkpoint does not exist.", e);
+        }
+        catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException)
+        {
+            throw new CliException($"--resume {path}: {e.Message}", e);
+        }
+        try
+        {
+            return trainer.Fit(train, validation, checkpoint, cancellationToken);
+        }
+        catch (ArgumentException e) when (e.ParamName is null)
+        {
+            throw new CliException($"--resume {path}: cannot resume: {e.Message}", e);
+        }
     }
 
     // The trainer cuts the training part into B streams and each epoch into windows of τf steps of every stream.

@@ -1,0 +1,146 @@
+using System.Globalization;
+using Rnn.Simd.Cli.Commands;
+using Rnn.Simd.Cli.Infrastructure;
+using Rnn.Simd.Cli.Train;
+using Rnn.Simd.Forecasting;
+using Rnn.Simd.Network;
+using Rnn.Simd.Persistence;
+
+namespace Rnn.Simd.Cli.Models;
+
+/// <summary>
+/// A model file opened by <c>forecast</c> or <c>evaluate</c>: the network, its forecasting information (scaler,
+/// forecast options, column names) and metadata, plus the checks that a series fits it.
+/// </summary>
+public sealed class SavedModel
+{
+    private SavedModel(string path, LoadedModel model, ForecastingInfo forecasting)
+    {
+        Path = path;
+        Model = model;
+        Forecasting = forecasting;
+    }
+
+    /// <summary>The file it was read from.</summary>
+    public string Path { get; }
+
+    /// <summary>The loaded model.</summary>
+    public LoadedModel Model { get; }
+
+    /// <summary>Scaler, forecast options and column names.</summary>
+    public ForecastingInfo Forecasting { get; }
+
+    /// <summary>The network's shapes.</summary>
+    public NetworkArchitecture Architecture => Model.Architecture;
+
+    /// <summary>The forecast options the model was trained with.</summary>
+    public ForecastOptions Options => Forecasting.Options;
+
+    /// <summary>The model's scaler (fitted on its training part; never refitted).</summary>
+    public StandardScaler Scaler => Forecasting.Scaler;
+
+    /// <summary>Reads a model file.</summary>
+    /// <exception cref="CliException">The file does not exist, or it holds no forecasting section.</exception>
+    /// <exception cref="InvalidDataException">The file is damaged or not a model file; the message starts with the path.</exception>
+    public static SavedModel Load(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        if (Directory.Exists(path)) throw new CliException($"--model {path} is a directory, not a model file.");
+        if (!File.Exists(path)) throw new CliException($"--model {path}: the file does not exist.");
+        LoadedModel model;
+        try
+        {
+            model = ModelFile.Load(path);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new InvalidDataException($"--model {path}: {e.Message}", e);
+        }
+        if (model.Forecasting is null)
+            throw new CliException($"--model {path} holds a network but no forecasting section (scaler, horizon, columns); save it with rnn-simd train --out or ModelFile.Save with a ForecastingInfo.");
+        return new SavedModel(path, model, model.Forecasting);
+    }
+
+    /// <summary>A metadata value, or null.</summary>
+    public string? Meta(string key) => Model.Metadata.TryGetValue(key, out string? v) && v.Length > 0 ? v : null;
+
+    /// <summary>A stepper over the network (float or double).</summary>
+    public ModelStepper CreateStepper() =>
+        Model.FloatNetwork is { } f ? ModelStepper.For(f)
+        : Model.DoubleNetwork is { } d ? ModelStepper.For(d)
+        : throw new CliException($"--model {Path}: unsupported element type {Model.ElementType.Name}.");
+
+    /// <summary>
+    /// The data options with the aggregation defaulted from the model: when <c>--aggregate</c> is absent and the data
+    /// comes from the same kind of source the model was trained on (the embedded data, or a file), the model's
+    /// aggregation; otherwise the usual default (6 for the embedded data, 1 for a file).
+    /// </summary>
+    public DataOptions ResolveData(DataOptions given, out string aggregateNote)
+    {
+        ArgumentNullException.ThrowIfNull(given);
+        if (given.Aggregate is int k)
+        {
+            aggregateNote = "";
+            return given;
+        }
+        string wanted = given.Data is null ? ModelMetadata.EmbeddedSource : ModelMetadata.FileSource;
+        if (Meta(ModelMetadata.DataSource) == wanted
+            && int.TryParse(Meta(ModelMetadata.DataAggregate), NumberStyles.None, CultureInfo.InvariantCulture, out int aggregate) && aggregate >= 1)
+        {
+            aggregateNote = string.Create(CultureInfo.InvariantCulture, $"aggregate {aggregate} as the model was trained");
+            return given with { Aggregate = aggregate };
+        }
+        aggregateNote = "";
+        return given;
+    }
+
+    /// <summary>Checks that a series has the columns the model was trained on (this tool loads one).</summary>
+    /// <exception cref="CliException">It does not; the message says how.</exception>
+    public void CheckColumns(LoadedSeries data)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        int c = Scaler.ColumnCount;
+        if (data.Series.ColumnCount != c)
+            throw new CliException(string.Create(CultureInfo.InvariantCulture,
+                $"--model {Path} was trained on {c} column(s) ({string.Join(", ", Forecasting.ColumnNames.Select(n => $"'{n}'"))}); the data has {data.Series.ColumnCount} ('{string.Join("', '", data.Series.ColumnNames)}'). This tool reads one column, so it serves one-column models."));
+    }
+
+    /// <summary>Checks that the model's forecast options build as many inputs per step as the network takes.</summary>
+    /// <exception cref="CliException">They do not.</exception>
+    public void CheckInputs(ModelInputs inputs)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        if (inputs.InputSize != Architecture.InputSize)
+            throw new CliException(string.Create(CultureInfo.InvariantCulture,
+                $"--model {Path}: the network takes {Architecture.InputSize} inputs per step, but its forecast options build {inputs.InputSize} from the data ({inputs.InputColumns.Count} column(s)); the model needs inputs this version cannot build."));
+    }
+
+    /// <summary>Loads the series the data options ask for (aggregation defaulted from the model), checks its columns and builds the inputs.</summary>
+    public (LoadedSeries Data, ModelInputs Inputs) LoadSeries(DataOptions given, Action<string> info)
+    {
+        ArgumentNullException.ThrowIfNull(info);
+        DataOptions resolved = ResolveData(given, out string note);
+        LoadedSeries data = SeriesSource.Load(resolved);
+        info(data.Describe() + (note.Length > 0 ? $" ({note})" : ""));
+        CheckColumns(data);
+        if (data.Series.ColumnCount == 1 && !string.Equals(data.Series.ColumnNames[0], Forecasting.ColumnNames[0], StringComparison.Ordinal))
+            info($"note: the model was trained on column '{Forecasting.ColumnNames[0]}'; this series is column '{data.Series.ColumnNames[0]}'");
+        ModelInputs inputs = ModelRunner.SeriesInputs(data.Series, Scaler, Options, data.Mask);
+        CheckInputs(inputs);
+        return (data, inputs);
+    }
+
+    /// <summary>One line about the model for progress output.</summary>
+    public string Describe()
+    {
+        NetworkArchitecture a = Architecture;
+        string trained = Meta(ModelMetadata.DataName) is { } name
+            ? $", trained on {name} column '{Meta(ModelMetadata.DataColumn) ?? "?"}'"
+            : "";
+        return string.Create(CultureInfo.InvariantCulture,
+            $"model {Path}: {a.Cell} H={string.Join(",", a.HiddenSizes)} x{a.NumLayers}, {a.InputSize} -> {a.OutputSize}, horizon {Options.Horizon} ({ModeText}){trained}");
+    }
+
+    /// <summary>"single" or "multi".</summary>
+    public string ModeText => Options.Mode == TargetMode.MultiOutput ? "multi" : "single";
+}
