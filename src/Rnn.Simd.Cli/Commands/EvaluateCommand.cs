@@ -92,7 +92,7 @@ public sealed class EvaluateCommand(CliOutput output) : Command<EvaluateSettings
         (LoadedSeries data, ModelInputs inputs) = model.LoadSeries(o.Data, info);
         ForecastWindows windows = Windows(model, data, o.Part);
         info(string.Create(CultureInfo.InvariantCulture, $"{o.Part} part: targets {windows.TargetRange}, {windows.IncludedCount} scored"));
-        float[] predictions = ModelRunner.PredictPart(model.CreateStepper(), inputs.Values, windows);
+        float[] predictions = ModelRunner.PredictPart(model.CreateStepper(), inputs, windows);
         TrainEvaluation evaluation;
         try
         {

@@ -113,7 +113,7 @@ public sealed class ForecastCommand(CliOutput output) : Command<ForecastSettings
             if (ModelRunner.GenerativeProblem(model.Options, inputs.InputColumns, inputs.TargetColumns, model.Architecture.InputSize) is string why)
                 throw new CliException($"--generative does not apply to this model: {why}.");
             steps = o.Steps ?? ForecastSettings.DefaultGenerativeSteps;
-            values = ModelRunner.ForecastGenerative(model.CreateStepper(), inputs.Values, inputs.Length, steps, inputs.TargetColumns, model.Scaler);
+            values = ModelRunner.ForecastGenerative(model.CreateStepper(), inputs, steps, model.Scaler);
         }
         else
         {
@@ -121,7 +121,7 @@ public sealed class ForecastCommand(CliOutput output) : Command<ForecastSettings
             if (steps > h)
                 throw new CliException(string.Create(CultureInfo.InvariantCulture,
                     $"--steps {steps} exceeds the model's horizon {h}: a one-shot forecast gives at most {h} values. Forecast generatively (--generative, a horizon-1 model) for more."));
-            values = ModelRunner.ForecastOneShot(model.CreateStepper(), inputs.Values, inputs.Length, model.Options, inputs.TargetColumns, model.Scaler);
+            values = ModelRunner.ForecastOneShot(model.CreateStepper(), inputs, model.Options, model.Scaler);
         }
         int ct = inputs.TargetColumns.Count;
         string text = o.Json ? Json(model, data, o.Generative, steps, values, ct) : Csv(data, steps, values, ct);

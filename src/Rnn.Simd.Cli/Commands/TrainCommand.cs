@@ -39,7 +39,7 @@ public sealed class TrainCommand(CliOutput output) : Command<TrainSettings>
         ForecastDataset dataset = TrainingRun.CreateDataset(data, o);
         progress.Info(data.Describe());
         progress.Info(FormattableString.Invariant(
-            $"horizon {o.Horizon} ({(o.Mode == TargetMode.MultiOutput ? "multi-output" : "single step")}); split {dataset.Train.Length} / {dataset.Validation!.Length} / {dataset.Test!.Length} rows"));
+            $"horizon {o.Horizon} ({(o.Mode == TargetMode.MultiOutput ? "multi-output" : "single step")}; inputs {o.Features}); split {dataset.Train.Length} / {dataset.Validation!.Length} / {dataset.Test!.Length} rows"));
 
         // Fail now rather than after training when a file cannot be written there.
         CheckDirectory("--out", o.ModelPath);

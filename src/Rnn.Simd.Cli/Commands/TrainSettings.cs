@@ -62,14 +62,19 @@ public sealed class TrainSettings : DataSettings
     [Description("Maximum epochs (default 200; early stopping usually ends sooner).")]
     public string? Epochs { get; init; }
 
+    /// <summary>Input features.</summary>
+    [CommandOption("--features <LIST>")]
+    [Description("Inputs of each step, comma-separated: value (the current value), lagL (the value L steps before the target, L ≥ horizon), day / week / phaseP (sin and cos of the step's phase in a cycle of 24, 168 or P steps). Default on the embedded data value,lag48,lag72,lag168 (lags shorter than --horizon dropped); on --data files value.")]
+    public string? Features { get; init; }
+
     /// <summary>Patience.</summary>
     [CommandOption("--patience <N>")]
-    [Description("Epochs without a better validation loss before stopping (default 10).")]
+    [Description("Epochs without a better validation loss before stopping (default 20; 0 never stops early).")]
     public string? Patience { get; init; }
 
     /// <summary>Learning rate.</summary>
     [CommandOption("--lr <RATE>")]
-    [Description("Adam learning rate (default 3e-3).")]
+    [Description("Initial learning rate η0 (default 2e-3).")]
     public string? LearningRate { get; init; }
 
     /// <summary>Forecast horizon in hours.</summary>
@@ -230,16 +235,31 @@ public sealed class TrainSettings : DataSettings
         BpttSchedule schedule;
         try
         {
-            schedule = BpttSchedule.Parse(Bptt ?? "2n,n", window ?? 48);
+            schedule = BpttSchedule.Parse(Bptt ?? "2n,n", window ?? ForecastPresets.AceaHourly.Window);
         }
         catch (Exception e) when (e is FormatException or ArgumentException)
         {
             return ValidationResult.Error($"--bptt: {e.Message}");
         }
-        options = new TrainOptions(cell ?? CellType.Lstm, hidden ?? 32, layers ?? 1, epochs ?? 200, patience ?? 10, lr ?? 3e-3, horizon ?? 24, seed ?? 1, threads ?? 1)
+        int h = horizon ?? 24;
+        FeatureSpec features;
+        try
         {
-            Batch = batch ?? 16, Schedule = schedule, Optimizer = optimizer ?? OptimizerKind.Adam, L1 = l1, L2 = l2,
-            DropoutInput = pIn, DropoutRecurrent = pRec, DropoutOutput = pOut, Clip = clip ?? 5,
+            features = Features is not null ? FeatureSpec.Parse(Features)
+                : data!.Data is null ? DefaultFeatures.WithoutLagsBelow(h) : FeatureSpec.ValueOnly;
+            features.CheckHorizon(h);
+        }
+        catch (Exception e) when (e is FormatException or ArgumentException)
+        {
+            return ValidationResult.Error($"--features: {CliApp.WithoutParamName(e)}");
+        }
+        ForecastPreset preset = ForecastPresets.AceaHourly;
+        options = new TrainOptions(cell ?? preset.Cell, hidden ?? preset.HiddenSize, layers ?? preset.NumLayers, epochs ?? preset.Epochs, patience ?? preset.Patience,
+            lr ?? preset.LearningRate, h, seed ?? 1, threads ?? 1)
+        {
+            Features = features,
+            Batch = batch ?? preset.BatchSize, Schedule = schedule, Optimizer = optimizer ?? OptimizerKind.Adam, L1 = l1, L2 = l2,
+            DropoutInput = pIn, DropoutRecurrent = pRec, DropoutOutput = pOut, Clip = clip ?? ForecastPresets.AceaHourly.ClipNorm,
             ScheduleName = scheduleName, Decay = decay, DecayEvery = decayEvery, Init = init,
             Data = data!.Data, Column = data.Column, Aggregate = data.Aggregate, HasHeader = data.HasHeader,
             Separator = data.Separator, FillGaps = data.FillGaps, Mode = mode == "multi" ? TargetMode.MultiOutput : TargetMode.SingleStep,
@@ -248,6 +268,9 @@ public sealed class TrainSettings : DataSettings
         };
         return ValidationResult.Success();
     }
+
+    /// <summary>The features of the embedded data's default (<see cref="ForecastPresets.AceaHourly"/>).</summary>
+    public static FeatureSpec DefaultFeatures => ForecastPresets.AceaHourly.Features;
 
     private static bool SamePath(string a, string b) =>
         string.Equals(Path.GetFullPath(a), Path.GetFullPath(b), OperatingSystem.IsWindows() ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal);
@@ -341,6 +364,9 @@ public sealed record TrainOptions(CellType Cell, int Hidden, int Layers, int Epo
 
     /// <summary>Single step y[t+h] or multi-output y[t+1..t+h].</summary>
     public TargetMode Mode { get; init; } = TargetMode.SingleStep;
+
+    /// <summary>Input features of each step (<c>--features</c>).</summary>
+    public FeatureSpec Features { get; init; } = FeatureSpec.ValueOnly;
 
     /// <summary>Seasons of the seasonal-naive baselines.</summary>
     public IReadOnlyList<int> Seasons { get; init; } = [24, 168];

@@ -109,7 +109,7 @@ public static class CliApp
     }
 
     // ArgumentException appends " (Parameter 'name')", which names a C# parameter the user never saw.
-    private static string WithoutParamName(Exception e) => e is ArgumentException { ParamName: not null } ae
+    internal static string WithoutParamName(Exception e) => e is ArgumentException { ParamName: not null } ae
         ? ae.Message.Replace($" (Parameter '{ae.ParamName}')", "", StringComparison.Ordinal)
         : e.Message;
 

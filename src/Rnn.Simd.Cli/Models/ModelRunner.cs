@@ -66,13 +66,14 @@ public abstract class ModelStepper
     }
 }
 
-/// <summary>The scaled network inputs of every time of a series, and the columns the model reads and predicts.</summary>
-/// <param name="Values">T x I scaled inputs, time-major.</param>
+/// <summary>The scaled network inputs of every time of a series from the first one the features allow, and the columns the model reads and predicts.</summary>
+/// <param name="Values">(T - FirstTime) x I scaled inputs, time-major: row r is the input of time FirstTime + r.</param>
+/// <param name="FirstTime">The first input time: max(0, L_max - h) with lag features (earlier rows would read before the series start), else 0.</param>
 /// <param name="Length">T.</param>
 /// <param name="InputSize">I.</param>
 /// <param name="InputColumns">The series column of each input column (derived inputs, if any, come after them).</param>
 /// <param name="TargetColumns">The series column of each target (C_t).</param>
-public sealed record ModelInputs(float[] Values, int Length, int InputSize, IReadOnlyList<int> InputColumns, IReadOnlyList<int> TargetColumns);
+public sealed record ModelInputs(float[] Values, int FirstTime, int Length, int InputSize, IReadOnlyList<int> InputColumns, IReadOnlyList<int> TargetColumns);
 
 /// <summary>
 /// Runs a trained forecasting network over a series: its scaled inputs at every time (built by
@@ -86,14 +87,15 @@ public sealed record ModelInputs(float[] Values, int Length, int InputSize, IRea
 public static class ModelRunner
 {
     /// <summary>
-    /// The scaled network inputs of every time 0..T-1 of <paramref name="series"/> (T x I, time-major), exactly as
-    /// <see cref="ForecastWindows.Create"/> builds a row with <paramref name="scaler"/> and <paramref name="options"/>.
+    /// The scaled network inputs of every time E..T-1 of <paramref name="series"/> ((T - E) x I, time-major), exactly as
+    /// <see cref="ForecastWindows.Create"/> builds a row with <paramref name="scaler"/> and <paramref name="options"/>;
+    /// E = <see cref="FeatureSpec.EarliestInputTime"/> (0 without lag features).
     /// </summary>
     /// <remarks>
     /// Windows have a row only for an input time whose target lies inside the series, so the series is extended by h
-    /// copies of its last row and the windows are cut for the targets [h, T + h): their rows are the input times 0..T-1
-    /// (and, with multi-output targets, h - 1 more, dropped). A row of time t &lt; T reads the series up to t only, so the
-    /// padding supplies nothing but unused targets.
+    /// copies of its last row and the windows are cut for the targets [h, T + h): their rows are the input times E..T-1
+    /// (and, with multi-output targets, h - 1 more, dropped). A row of time t &lt; T reads the series up to t only (a lag
+    /// L ≥ h reads t + h - L ≤ t), so the padding supplies nothing but unused targets.
     /// </remarks>
     /// <param name="series">The series in original units.</param>
     /// <param name="scaler">The model's scaler.</param>
@@ -113,9 +115,13 @@ public static class ModelRunner
         for (int k = 0; k < h; k++) last.CopyTo(padded.AsSpan((n + k) * c, c));
         var extended = new TimeSeries(padded, c, series.ColumnNames);
         ForecastWindows rows = ForecastWindows.Create(extended, scaler, new TimeRange(h, n + h), options, mask);
-        if (rows.FirstTime != 0 || rows.Length < n)
-            throw new InvalidOperationException($"The windows over the extended series start at input time {rows.FirstTime} with {rows.Length} rows; expected time 0 and at least {n}.");
-        return new ModelInputs(rows.Inputs[..(n * rows.InputSize)].ToArray(), n, rows.InputSize, rows.InputColumns, rows.TargetColumns);
+        int first = options.Features.EarliestInputTime(h);
+        if (first >= n)
+            throw new CliException(string.Create(CultureInfo.InvariantCulture,
+                $"The series has {n} steps; the model's inputs ({options.Features}) read {options.Features.MaxLag - h} steps back, so it needs more than {first}."));
+        if (rows.FirstTime != first || rows.Length < n - first)
+            throw new InvalidOperationException($"The windows over the extended series start at input time {rows.FirstTime} with {rows.Length} rows; expected time {first} and at least {n - first}.");
+        return new ModelInputs(rows.Inputs[..((n - first) * rows.InputSize)].ToArray(), first, n, rows.InputSize, rows.InputColumns, rows.TargetColumns);
     }
 
     /// <summary>
@@ -124,20 +130,23 @@ public static class ModelRunner
     /// over the part's own rows, so each prediction has the whole history before it, as in use.
     /// </summary>
     /// <param name="stepper">The network.</param>
-    /// <param name="seriesInputs">The inputs of every time of the series (<see cref="SeriesInputs"/>), T x I.</param>
+    /// <param name="series">The inputs of every time of the series (<see cref="SeriesInputs"/>).</param>
     /// <param name="part">The windows of the part, built with the same scaler and options.</param>
-    public static float[] PredictPart(ModelStepper stepper, ReadOnlySpan<float> seriesInputs, ForecastWindows part)
+    public static float[] PredictPart(ModelStepper stepper, ModelInputs series, ForecastWindows part)
     {
+        ArgumentNullException.ThrowIfNull(series);
+        ReadOnlySpan<float> seriesInputs = series.Values;
+        int first = series.FirstTime;
         ArgumentNullException.ThrowIfNull(stepper);
         ArgumentNullException.ThrowIfNull(part);
         int inSize = part.InputSize, outSize = part.OutputSize;
         if (stepper.InputSize != inSize || stepper.OutputSize != outSize)
             throw new ArgumentException($"The network maps {stepper.InputSize} inputs to {stepper.OutputSize} outputs; the windows have {inSize} and {outSize}.");
-        if (seriesInputs.Length < part.FirstTime * inSize)
-            throw new ArgumentException($"The series inputs cover {seriesInputs.Length / Math.Max(inSize, 1)} times; the part starts at input time {part.FirstTime}.");
+        if (part.FirstTime < first || seriesInputs.Length < (part.FirstTime - first) * inSize)
+            throw new ArgumentException($"The series inputs cover times {first}..{first + seriesInputs.Length / Math.Max(inSize, 1) - 1}; the part starts at input time {part.FirstTime}.");
         stepper.Reset();
         var scratch = new float[outSize];
-        for (int t = 0; t < part.FirstTime; t++) stepper.Step(seriesInputs.Slice(t * inSize, inSize), scratch);
+        for (int t = first; t < part.FirstTime; t++) stepper.Step(seriesInputs.Slice((t - first) * inSize, inSize), scratch);
         var predictions = new float[part.Length * outSize];
         ReadOnlySpan<float> inputs = part.Inputs;
         for (int r = 0; r < part.Length; r++)
@@ -152,14 +161,15 @@ public static class ModelRunner
     /// steps, times T - h .. T - 1, give y[T] .. y[T + h - 1]. Multi-output model: the last step's outputs give them.
     /// </summary>
     /// <param name="stepper">The network.</param>
-    /// <param name="seriesInputs">The inputs of every time of the series, T x I.</param>
-    /// <param name="length">T.</param>
+    /// <param name="series">The inputs of every time of the series (<see cref="SeriesInputs"/>).</param>
     /// <param name="options">The model's forecast options.</param>
-    /// <param name="targetColumns">The series column of each target (C_t).</param>
     /// <param name="scaler">The model's scaler (to return original units).</param>
-    public static float[] ForecastOneShot(ModelStepper stepper, ReadOnlySpan<float> seriesInputs, int length, ForecastOptions options,
-        IReadOnlyList<int> targetColumns, StandardScaler scaler)
+    public static float[] ForecastOneShot(ModelStepper stepper, ModelInputs series, ForecastOptions options, StandardScaler scaler)
     {
+        ArgumentNullException.ThrowIfNull(series);
+        ReadOnlySpan<float> seriesInputs = series.Values;
+        int length = series.Length, first = series.FirstTime;
+        IReadOnlyList<int> targetColumns = series.TargetColumns;
         ArgumentNullException.ThrowIfNull(stepper);
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(targetColumns);
@@ -167,15 +177,15 @@ public static class ModelRunner
         int h = options.Horizon, ct = targetColumns.Count, inSize = stepper.InputSize, outSize = stepper.OutputSize;
         bool single = options.Mode == TargetMode.SingleStep;
         int needed = single ? h : 1;
-        if (length < needed)
+        if (length - first < needed)
             throw new CliException(string.Create(CultureInfo.InvariantCulture,
-                $"The series has {length} steps; a one-shot forecast with this single-step model of horizon {h} reads the outputs of the last {h} steps, so it needs at least {h}."));
+                $"The series has {length} steps, {length - first} of them with complete inputs; a one-shot forecast with this single-step model of horizon {h} reads the outputs of the last {h} steps, so it needs at least {first + h}."));
         var result = new float[h * ct];
         var scratch = new float[outSize];
         stepper.Reset();
-        for (int t = 0; t < length; t++)
+        for (int t = first; t < length; t++)
         {
-            stepper.Step(seriesInputs.Slice(t * inSize, inSize), scratch);
+            stepper.Step(seriesInputs.Slice((t - first) * inSize, inSize), scratch);
             if (single && t >= length - h) scratch.AsSpan(0, ct).CopyTo(result.AsSpan((t - (length - h)) * ct, ct));
         }
         if (!single) scratch.AsSpan(0, h * ct).CopyTo(result);
@@ -189,9 +199,13 @@ public static class ModelRunner
     /// its target columns in the same order (checked by <see cref="GenerativeProblem"/>): the scaled output of one step is
     /// then the scaled input of the next. Returns steps x C_t values in original units, step-major.
     /// </summary>
-    public static float[] ForecastGenerative(ModelStepper stepper, ReadOnlySpan<float> seriesInputs, int length, int steps,
-        IReadOnlyList<int> targetColumns, StandardScaler scaler)
+    public static float[] ForecastGenerative(ModelStepper stepper, ModelInputs series, int steps, StandardScaler scaler)
     {
+        ArgumentNullException.ThrowIfNull(series);
+        ReadOnlySpan<float> seriesInputs = series.Values;
+        int length = series.Length;
+        IReadOnlyList<int> targetColumns = series.TargetColumns;
+        if (series.FirstTime != 0) throw new ArgumentException("A generative forecast needs a model without lag inputs.");
         ArgumentNullException.ThrowIfNull(stepper);
         ArgumentNullException.ThrowIfNull(targetColumns);
         ArgumentNullException.ThrowIfNull(scaler);

@@ -104,6 +104,7 @@ public sealed class TrainReport(TrainOptions options, TrainingOutcome outcome, T
             w.WriteEndObject();
             w.WriteString("mode", ModeText);
             w.WriteNumber("horizon", options.Horizon);
+            w.WriteString("features", options.Features.ToString());
             w.WriteString("cell", options.Cell.ToString());
             w.WriteNumber("hidden", options.Hidden);
             w.WriteNumber("layers", options.Layers);

@@ -38,7 +38,7 @@ public static class TrainingRun
         ForecastDataset dataset;
         try
         {
-            dataset = ForecastDataset.Create(data.Series, new ForecastOptions(o.Horizon, o.Mode), data.Mask);
+            dataset = ForecastDataset.Create(data.Series, new ForecastOptions(o.Horizon, o.Mode, features: o.Features), data.Mask);
         }
         catch (SeriesTooShortException e)
         {
@@ -88,7 +88,7 @@ public static class TrainingRun
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(dataset);
         Models.ModelInputs inputs = Models.ModelRunner.SeriesInputs(dataset.Series, dataset.Scaler, dataset.Options, dataset.Mask);
-        return Models.ModelRunner.PredictPart(Models.ModelStepper.For(network), inputs.Values, dataset.Test!);
+        return Models.ModelRunner.PredictPart(Models.ModelStepper.For(network), inputs, dataset.Test!);
     }
 
     // Errors of the checkpoint (missing, damaged, written with other options or data) become one line naming the file.

@@ -99,6 +99,38 @@ public class ModelCommandTests
     }
 
     [Fact]
+    public void Forecast_OneShot_WithLagAndPhaseFeatures_EqualsHandLoopStartingAtTheFirstCompleteInput()
+    {
+        using var dir = new TempDir();
+        // Short, so that the start of the state run still shows in the forecast (a GRU forgets its start within ~100 steps).
+        string csv = dir.Write("load.csv", OneColumn(32));
+        string model = dir.File("lags.rnn");
+        const int h = 6, lagA = 8, lagB = 20, period = 12;
+        var options = new ForecastOptions(h, features: new FeatureSpec([Feature.Value, Feature.Lag(lagA), Feature.Lag(lagB), Feature.Phase(period)]));
+        var net = new RecurrentNetwork<float>(NetworkArchitecture.Uniform(CellType.Gru, options.InputSize(1), 5, 1, 1), seed: 9);
+        const double mean = 49.5, std = 7.25;
+        ModelFile.Save(model, net, new ForecastingInfo { Scaler = new StandardScaler([mean], [std]), Options = options, ColumnNames = ["load"] });
+        float[] series = File.ReadAllLines(csv).Skip(1).Select(l => float.Parse(l, CultureInfo.InvariantCulture)).ToArray();
+        int n = series.Length, first = lagB - h; // the first time whose lag-20 input y[t + h - 20] exists
+        float Scaled(int t) => (float)((series[t] - mean) / std);
+        NetworkState<float> state = net.CreateState();
+        var y = new float[1];
+        var expected = new float[h];
+        for (int t = first; t < n; t++)
+        {
+            double angle = 2 * Math.PI * (t % period) / period; // the phase as FeatureSpec documents it
+            float[] x = [Scaled(t), Scaled(t + h - lagA), Scaled(t + h - lagB), (float)Math.Sin(angle), (float)Math.Cos(angle)];
+            net.Step(x, y, state);
+            if (t >= n - h) expected[t - (n - h)] = (float)(y[0] * std + mean);
+        }
+
+        (int code, string stdout, string stderr) = Run("forecast", "--model", model, "--data", csv, "-q");
+
+        Assert.True(code == 0, stderr);
+        Assert.Equal(expected, ParseForecastCsv(stdout));
+    }
+
+    [Fact]
     public void Forecast_Generative_EqualsHandLoopFeedingPredictionsBack_AndJsonDescribesIt()
     {
         using var dir = new TempDir();
@@ -245,7 +277,7 @@ public class ModelCommandTests
         (int c7, string o7, string e7) = Run(Train(csv, "--out", Path.Combine(dir.Path, "no-such-dir", "m.rnn")));
 
         Assert.Equal(1, c1);
-        Assert.Contains("LearningRate = 0.003 in the checkpoint, 0.01 now", SingleErrorLine(e1));
+        Assert.Contains("LearningRate = 0.002 in the checkpoint, 0.01 now", SingleErrorLine(e1)); // the default η0 is 2e-3
         Assert.Equal(1, c2);
         Assert.Contains("H=[4]", SingleErrorLine(e2));
         Assert.Equal(1, c3);
