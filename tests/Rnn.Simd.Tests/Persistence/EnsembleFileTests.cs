@@ -214,9 +214,10 @@ public sealed class EnsembleFileTests
         float[] nan = Filled(ParamCount, 0f);
         nan[6] = float.NaN;
         Assert.StartsWith("section 'members': the parameter vector of member 2[6] is NaN", LoadError(Craft(MembersPayload(2, ok, nan))));
-        // A float member in a file of double parameters.
+        // A float member in a file of double parameters (2P floats: the bytes of one double member, so the count passes).
         Assert.Equal("section 'members': the parameter vector of member 1 is float32 but the file's parameters are float64.",
-            LoadError(Craft(MembersPayload(1, ok), elementCode: 2)));
+            LoadError(Craft(MembersPayload(1, Filled(2 * ParamCount, 0f)), elementCode: 2)));
+        Assert.StartsWith("truncated: section 'members' declares 1 members", LoadError(Craft(MembersPayload(1, ok), elementCode: 2)));
         var trailing = MembersPayload(1, ok);
         trailing.U8(7);
         Assert.StartsWith("section 'members' has 1 unexpected bytes", LoadError(Craft(trailing)));
