@@ -4,25 +4,29 @@ using Rnn.Simd.Network;
 namespace Rnn.Simd.Forecasting;
 
 /// <summary>
-/// Forecasts the values that follow a history with a trained network, in original units: <see cref="Forecast(ReadOnlySpan{float}, Span{float})"/> (one
-/// shot: the network's output after the history, y[N - 1 + h] or y[N .. N + h - 1]) and <see cref="Generate(ReadOnlySpan{float}, int, Span{float})"/>
+/// Forecasts the values that follow a history with a trained network, or with a seed ensemble of M networks whose
+/// outputs are averaged, in original units: <see cref="Forecast(ReadOnlySpan{float}, Span{float})"/> (one shot: the
+/// model's output after the history, y[N - 1 + h] or y[N .. N + h - 1]) and <see cref="Generate(ReadOnlySpan{float}, int, Span{float})"/>
 /// (generative, free-running mode of the chapter: a one-step-ahead model fed its own predictions for as many steps as
 /// asked).
 /// </summary>
 /// <remarks>
-/// <para>The forecaster binds a network to the <see cref="ForecastOptions"/> and <see cref="StandardScaler"/> it was
-/// trained with, and owns a batch-1 state and one input and one output row: after construction, neither method
-/// allocates (spans in, spans out), whatever the number of steps. It is therefore not thread-safe; use one forecaster
-/// per thread (they may share the network).</para>
-/// <para>Both methods start from a zero state and run the network over the history's feature rows (the same rows
+/// <para>The forecaster binds the network(s) to the <see cref="ForecastOptions"/> and <see cref="StandardScaler"/> they
+/// were trained with, and owns one batch-1 state per member, one input row and the output rows: after construction,
+/// neither method allocates (spans in, spans out), whatever the number of steps. It is therefore not thread-safe; use
+/// one forecaster per thread (they may share the networks).</para>
+/// <para>Both methods start from zero states and run every member over the history's feature rows (the same rows
 /// <see cref="ForecastWindows"/> builds: times max(0, L_max - h) .. N - 1 of an N-step history), so a forecast
 /// equals the output a training-style chronological run would give at the last history row.</para>
+/// <para>An ensemble's output is the element-wise mean of the members' outputs in scaled units
+/// (<see cref="EnsembleAverage"/>), inverse-scaled once; in generative mode that mean is the value fed back to every
+/// member. One code path serves M = 1, whose result is the single network's bit for bit.</para>
 /// </remarks>
 public sealed class Forecaster
 {
-    private readonly RecurrentNetwork<float> _network;
-    private readonly NetworkState<float> _state;
-    private readonly float[] _input, _output;
+    private readonly RecurrentNetwork<float>[] _members;
+    private readonly NetworkState<float>[] _states;
+    private readonly float[] _input, _output, _memberOutputs;
     private readonly int[] _inputColumns, _targetColumns;
     private readonly double[] _mean, _std;
     private readonly string? _whyNotGenerative;
@@ -33,33 +37,70 @@ public sealed class Forecaster
     /// <param name="options">The options it was trained with (horizon, mode, columns, features).</param>
     /// <exception cref="ArgumentException">The network's input or output size differs from what the options give for the scaler's column count.</exception>
     public Forecaster(RecurrentNetwork<float> network, StandardScaler scaler, ForecastOptions options)
+        : this([network ?? throw new ArgumentNullException(nameof(network))], scaler, options, nameof(network))
     {
-        ArgumentNullException.ThrowIfNull(network);
+    }
+
+    /// <summary>
+    /// Binds a seed ensemble (M ≥ 1 networks trained on the same data with the same options, typically from different
+    /// seeds) to its data options and scaler; its forecasts average the members' outputs in scaled units.
+    /// </summary>
+    /// <param name="members">The trained networks, member 0 first (read, never modified); the list is copied.</param>
+    /// <param name="scaler">The scaler they were trained with, one entry per series column.</param>
+    /// <param name="options">The options they were trained with.</param>
+    /// <exception cref="ArgumentException">The list is empty, a member is null, or a member's input or output size
+    /// differs from what the options give (the message names member k).</exception>
+    public Forecaster(IReadOnlyList<RecurrentNetwork<float>> members, StandardScaler scaler, ForecastOptions options)
+        : this(Copy(members), scaler, options, nameof(members))
+    {
+    }
+
+    private Forecaster(RecurrentNetwork<float>[] members, StandardScaler scaler, ForecastOptions options, string paramName)
+    {
         ArgumentNullException.ThrowIfNull(scaler);
         ArgumentNullException.ThrowIfNull(options);
         int c = scaler.ColumnCount;
         _inputColumns = options.ResolveInputs(c, nameof(options));
         _targetColumns = options.ResolveTargets(c, nameof(options));
         int inputSize = options.InputSize(c), outputSize = options.OutputSize(c);
-        NetworkArchitecture arch = network.Architecture;
-        if (arch.InputSize != inputSize)
-            throw new ArgumentException(
-                $"The network reads {arch.InputSize} input(s) per step, but the features '{options.Features}' of {c} column(s) give {inputSize}.", nameof(network));
-        if (arch.OutputSize != outputSize)
-            throw new ArgumentException(
-                $"The network writes {arch.OutputSize} output(s) per step, but horizon {options.Horizon} ({options.Mode}) with {_targetColumns.Length} target column(s) needs {outputSize}.",
-                nameof(network));
-        _network = network;
+        for (int k = 0; k < members.Length; k++)
+        {
+            string who = members.Length == 1 ? "The network" : $"Member {k}";
+            NetworkArchitecture arch = members[k].Architecture;
+            if (arch.InputSize != inputSize)
+                throw new ArgumentException(
+                    $"{who} reads {arch.InputSize} input(s) per step, but the features '{options.Features}' of {c} column(s) give {inputSize}.", paramName);
+            if (arch.OutputSize != outputSize)
+                throw new ArgumentException(
+                    $"{who} writes {arch.OutputSize} output(s) per step, but horizon {options.Horizon} ({options.Mode}) with {_targetColumns.Length} target column(s) needs {outputSize}.",
+                    paramName);
+        }
+        _members = members;
         Options = options;
         Scaler = scaler;
         ColumnCount = c;
         _mean = scaler.Mean.ToArray();
         _std = scaler.Std.ToArray();
-        _state = network.CreateState();
+        _states = new NetworkState<float>[members.Length];
+        for (int k = 0; k < members.Length; k++) _states[k] = members[k].CreateState();
         _input = new float[inputSize];
         _output = new float[outputSize];
+        _memberOutputs = new float[members.Length * outputSize];
         _whyNotGenerative = WhyNotGenerative(options, _inputColumns, _targetColumns);
     }
+
+    private static RecurrentNetwork<float>[] Copy(IReadOnlyList<RecurrentNetwork<float>> members)
+    {
+        ArgumentNullException.ThrowIfNull(members);
+        if (members.Count == 0) throw new ArgumentException("The ensemble has no members: a forecaster needs at least one network.", nameof(members));
+        var copy = new RecurrentNetwork<float>[members.Count];
+        for (int k = 0; k < copy.Length; k++)
+            copy[k] = members[k] ?? throw new ArgumentException($"Member {k} of the ensemble is null.", nameof(members));
+        return copy;
+    }
+
+    /// <summary>M ≥ 1, the networks whose outputs are averaged (1 for a single network).</summary>
+    public int MemberCount => _members.Length;
 
     /// <summary>The options the network was trained with.</summary>
     public ForecastOptions Options { get; }
@@ -141,7 +182,8 @@ public sealed class Forecaster
             int t = n - 1 + k;
             var view = new SeriesView(history, ColumnCount, destination[..(k * ct)], _targetColumns);
             Options.Features.FillRow(view, t, 1, _inputColumns, _targetColumns, _mean, _std, _input);
-            _network.Step(_input, _output, _state);
+            StepMembers();
+            Average();
             Unscale(_output, destination.Slice(k * ct, ct));
         }
     }
@@ -158,7 +200,7 @@ public sealed class Forecaster
         return result;
     }
 
-    // Runs a zero state over the history's rows; leaves the last output in _output. Returns N.
+    // Runs zero states over the history's rows; leaves the last (averaged) output in _output. Returns N.
     private int WarmUp(ReadOnlySpan<float> history)
     {
         int c = ColumnCount;
@@ -171,15 +213,28 @@ public sealed class Forecaster
                 MinimumHistory, n, nameof(history));
         int first = Options.Features.EarliestInputTime(h);
         CheckFinite(history, first, n);
-        _state.Reset();
+        foreach (NetworkState<float> state in _states) state.Reset();
         var view = new SeriesView(history, c);
         for (int t = first; t < n; t++)
         {
             Options.Features.FillRow(view, t, h, _inputColumns, _targetColumns, _mean, _std, _input);
-            _network.Step(_input, _output, _state);
+            StepMembers();
         }
+        // Only the last row's outputs are used: average once, after the warm-up.
+        Average();
         return n;
     }
+
+    // Every member reads the same input row, each with its own state; member k writes block k of _memberOutputs.
+    private void StepMembers()
+    {
+        int o = _output.Length;
+        for (int k = 0; k < _members.Length; k++)
+            _members[k].Step(_input, _memberOutputs.AsSpan(k * o, o), _states[k]);
+    }
+
+    // _output = mean of the members' outputs, scaled units (exactly member 0's for M = 1).
+    private void Average() => EnsembleAverage.Mean(_memberOutputs, _members.Length, _output);
 
     private void CheckFinite(ReadOnlySpan<float> history, int first, int n)
     {

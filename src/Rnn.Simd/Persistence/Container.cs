@@ -28,7 +28,8 @@ internal enum SectionId : ushort
     Forecasting = 3,
     Metadata = 4,
     Features = 5,
-    // 6..15 are free for model sections.
+    Members = 6,
+    // 7..15 are free for model sections.
     BestParameters = 16,
     Optimizer = 17,
     Schedule = 18,
@@ -81,6 +82,7 @@ internal static class Container
         (ushort)SectionId.Forecasting => "forecasting",
         (ushort)SectionId.Metadata => "metadata",
         (ushort)SectionId.Features => "features",
+        (ushort)SectionId.Members => "members",
         (ushort)SectionId.BestParameters => "best_parameters",
         (ushort)SectionId.Optimizer => "optimizer",
         (ushort)SectionId.Schedule => "schedule",
@@ -400,12 +402,14 @@ internal ref struct SectionReader
     }
 
     /// <summary>A u32 count of items of at least <paramref name="minItemBytes"/> bytes each, checked against the bytes left.</summary>
-    public int Count(string what, int minItemBytes)
+    public int Count(string what, long minItemBytes)
     {
         int at = _at;
         uint n = U32();
-        if ((ulong)n * (ulong)Math.Max(minItemBytes, 1) > (ulong)Remaining)
-            throw Container.Invalid($"truncated: section '{Name}' declares {n} {what} at offset {at} ({(ulong)n * (ulong)minItemBytes} bytes at least), only {Remaining} bytes remain in it.");
+        // n · size > remaining, without overflow for item sizes up to a whole parameter vector of doubles.
+        ulong size = (ulong)Math.Max(minItemBytes, 1);
+        if (n > (ulong)Remaining / size)
+            throw Container.Invalid($"truncated: section '{Name}' declares {n} {what} at offset {at} ({(UInt128)n * (ulong)Math.Max(minItemBytes, 0)} bytes at least), only {Remaining} bytes remain in it.");
         return (int)n;
     }
 

@@ -61,14 +61,60 @@ internal static class Sections
     public static PayloadWriter WriteParameters<T>(ReadOnlySpan<T> parameters, ParameterLayout layout, string what)
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
+        CheckFinite(parameters, layout, what);
+        var w = new PayloadWriter();
+        w.Values(parameters);
+        return w;
+    }
+
+    private static void CheckFinite<T>(ReadOnlySpan<T> parameters, ParameterLayout layout, string what)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
         for (int i = 0; i < parameters.Length; i++)
         {
             if (!T.IsFinite(parameters[i]))
                 throw new ArgumentException($"The {what} cannot be saved: element {i} ({SliceName(layout, i)}) is {parameters[i]}.");
         }
+    }
+
+    /// <summary>
+    /// The 'members' section of an ensemble: u32 K = M - 1 ≥ 1, then K × <c>values</c>, the parameters of members
+    /// 1 .. M - 1 (member 0 is section 2). The caller has checked that every member has member 0's architecture.
+    /// </summary>
+    public static PayloadWriter WriteMembers<T>(IReadOnlyList<RecurrentNetwork<T>> members)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
         var w = new PayloadWriter();
-        w.Values(parameters);
+        w.U32((uint)(members.Count - 1));
+        for (int k = 1; k < members.Count; k++)
+        {
+            RecurrentNetwork<T> m = members[k];
+            CheckFinite<T>(m.Parameters, m.Layout, $"parameters of member {k}");
+            w.Values<T>(m.Parameters);
+        }
         return w;
+    }
+
+    /// <summary>
+    /// The parameter vectors of members 1 .. M - 1 (empty for a single network): each exactly <paramref name="count"/>
+    /// finite values of member 0's element type <paramref name="elementCode"/>.
+    /// </summary>
+    public static Array[] ReadMembers(ContainerReader file, long count, uint elementCode)
+    {
+        if (!file.Has(SectionId.Members)) return [];
+        SectionReader r = file.Open(SectionId.Members);
+        // Each member is a 'values' block: element code (4) + count (8) + count values; checked before allocating.
+        long memberBytes = 12 + count * (elementCode == 1 ? 4 : 8);
+        int n = r.Count("members", memberBytes);
+        if (n == 0) throw r.Fail("the member count is 0 (an ensemble section holds at least member 1; a single network has no 'members' section)");
+        var result = new Array[n];
+        for (int k = 0; k < n; k++)
+        {
+            uint code = elementCode;
+            result[k] = r.Values($"the parameter vector of member {k + 1}", ref code, count);
+        }
+        r.End();
+        return result;
     }
 
     /// <summary>Reads a parameter vector of exactly <paramref name="count"/> finite values; <paramref name="elementCode"/> in/out (0: any).</summary>
