@@ -45,6 +45,49 @@ public abstract class ModelStepper
         public override void Reset() => _state.Reset();
     }
 
+    /// <summary>
+    /// A stepper over a seed ensemble: every member is stepped on the same input and the outputs are averaged in scaled
+    /// units (<see cref="EnsembleAverage"/>: summed in member order in double, divided by M, rounded once). One member is
+    /// that member's own stepper.
+    /// </summary>
+    public static ModelStepper For<T>(IReadOnlyList<RecurrentNetwork<T>> members) where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(members);
+        if (members.Count == 0) throw new ArgumentException("An ensemble needs at least one member.", nameof(members));
+        if (members.Count == 1) return For(members[0]);
+        var steppers = new ModelStepper[members.Count];
+        for (int k = 0; k < steppers.Length; k++) steppers[k] = For(members[k]);
+        return new EnsembleStepper(steppers);
+    }
+
+    private sealed class EnsembleStepper : ModelStepper
+    {
+        private readonly ModelStepper[] _members;
+        private readonly float[] _stacked;
+
+        public EnsembleStepper(ModelStepper[] members)
+        {
+            _members = members;
+            _stacked = new float[members.Length * members[0].OutputSize];
+        }
+
+        public override int InputSize => _members[0].InputSize;
+
+        public override int OutputSize => _members[0].OutputSize;
+
+        public override void Step(ReadOnlySpan<float> input, Span<float> output)
+        {
+            int o = OutputSize;
+            for (int k = 0; k < _members.Length; k++) _members[k].Step(input, _stacked.AsSpan(k * o, o));
+            EnsembleAverage.Mean(_stacked, _members.Length, output);
+        }
+
+        public override void Reset()
+        {
+            foreach (ModelStepper m in _members) m.Reset();
+        }
+    }
+
     private sealed class ConvertingStepper<T>(RecurrentNetwork<T> network) : ModelStepper where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
         private readonly NetworkState<T> _state = network.CreateState();

@@ -66,8 +66,8 @@ public sealed class SavedModel
 
     /// <summary>A stepper over the network (float or double).</summary>
     public ModelStepper CreateStepper() =>
-        Model.FloatNetwork is { } f ? ModelStepper.For(f)
-        : Model.DoubleNetwork is { } d ? ModelStepper.For(d)
+        Model.FloatNetwork is not null ? ModelStepper.For(Model.GetMembers<float>())
+        : Model.DoubleNetwork is not null ? ModelStepper.For(Model.GetMembers<double>())
         : throw new CliException($"--model {Path}: unsupported element type {Model.ElementType.Name}.");
 
     /// <summary>

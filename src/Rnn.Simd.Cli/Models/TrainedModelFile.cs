@@ -44,6 +44,12 @@ public static class ModelMetadata
     /// <summary>h.</summary>
     public const string Horizon = "forecast.horizon";
 
+    /// <summary>Members of the seed ensemble (member k trained with seed + k - 1).</summary>
+    public const string Ensemble = "train.ensemble";
+
+    /// <summary>The input features (<c>--features</c>; the model's forecasting section holds them too).</summary>
+    public const string Features = "forecast.features";
+
     /// <summary>Epochs run, best epoch, seed, whether training stopped early or was cancelled.</summary>
     public const string Epochs = "train.epochs", BestEpoch = "train.bestEpoch", Seed = "train.seed", StoppedEarly = "train.stoppedEarly", Cancelled = "train.cancelled";
 
@@ -79,7 +85,7 @@ public static class TrainedModelFile
         var info = new ForecastingInfo { Scaler = d.Scaler, Options = d.Options, ColumnNames = d.Series.ColumnNames };
         try
         {
-            ModelFile.Save(path, outcome.Network, info, Metadata(options, outcome, evaluation));
+            ModelFile.Save(path, outcome.Members, info, Metadata(options, outcome, evaluation));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -111,6 +117,8 @@ public static class TrainedModelFile
             [ModelMetadata.Epochs] = I(r.EpochsRun),
             [ModelMetadata.BestEpoch] = I(r.BestEpoch),
             [ModelMetadata.Seed] = o.Seed.ToString(CultureInfo.InvariantCulture),
+            [ModelMetadata.Ensemble] = I(outcome.Members.Count),
+            [ModelMetadata.Features] = o.Features.ToString(),
             [ModelMetadata.StoppedEarly] = r.StoppedEarly ? "true" : "false",
             [ModelMetadata.Cancelled] = r.Cancelled ? "true" : "false",
             [ModelMetadata.Optimizer] = o.Optimizer.ToString(),

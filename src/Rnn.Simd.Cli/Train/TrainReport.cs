@@ -3,6 +3,7 @@ using System.Text.Json;
 using Rnn.Simd.Cli.Commands;
 using Rnn.Simd.Cli.Infrastructure;
 using Rnn.Simd.Forecasting;
+using Rnn.Simd.Training;
 using Spectre.Console;
 
 namespace Rnn.Simd.Cli.Train;
@@ -51,7 +52,7 @@ public sealed class TrainReport(TrainOptions options, TrainingOutcome outcome, T
         {
             string name = s.Name switch
             {
-                "model" => Invariant($"{options.Cell} H={options.Hidden} x{options.Layers}"),
+                "model" => Invariant($"{options.Cell} H={options.Hidden} x{options.Layers}{(outcome.Members.Count > 1 ? $", mean of {outcome.Members.Count}" : "")}"),
                 "persistence" => Invariant($"persistence (lag {s.Lag})"),
                 _ => Invariant($"seasonal naive (lag {s.Lag})"),
             };
@@ -63,8 +64,11 @@ public sealed class TrainReport(TrainOptions options, TrainingOutcome outcome, T
         text.Flush();
         var r = outcome.Result;
         string stop = r.Cancelled ? ", cancelled" : r.StoppedEarly ? ", stopped early" : "";
+        string epochs = outcome.MemberResults.Count == 1
+            ? Invariant($"{r.EpochsRun} epochs (best {r.BestEpoch}{stop})")
+            : Invariant($"{outcome.MemberResults.Count} members, {r.EpochsRun} epochs in all (best {string.Join(", ", outcome.MemberResults.Select(m => m.BestEpoch))}{stop})");
         text.WriteLine(Invariant(
-            $"{r.EpochsRun} epochs (best {r.BestEpoch}{stop}), {r.Elapsed.TotalSeconds:F1} s, {r.WindowsPerSecond:F0} windows/s; data {outcome.Data.Name} column '{outcome.Data.Column}', {test.Series.Length} steps."));
+            $"{epochs}, {r.Elapsed.TotalSeconds:F1} s, {r.WindowsPerSecond:F0} windows/s; inputs {options.Features}; data {outcome.Data.Name} column '{outcome.Data.Column}', {test.Series.Length} steps."));
         if (!outcome.Data.Mask.IsEmpty) text.WriteLine(Invariant($"Steps {outcome.Data.Mask} masked out of losses and metrics."));
         if (evaluation.SkippedSeasons.Count > 0)
             text.WriteLine(Invariant($"Seasonal naive skipped for season(s) {string.Join(", ", evaluation.SkippedSeasons)}: shorter than the horizon or than the history."));
@@ -108,6 +112,7 @@ public sealed class TrainReport(TrainOptions options, TrainingOutcome outcome, T
             w.WriteString("cell", options.Cell.ToString());
             w.WriteNumber("hidden", options.Hidden);
             w.WriteNumber("layers", options.Layers);
+            w.WriteNumber("ensemble", outcome.Members.Count);
             if (outcome.Data.IsEmbedded && outcome.Data.Aggregate == SeriesSource.EmbeddedAggregate && outcome.Data.Mask.Excluded.Count == 1)
             {
                 // The field of the first version of the schema, kept for its readers.
@@ -150,6 +155,19 @@ public sealed class TrainReport(TrainOptions options, TrainingOutcome outcome, T
             w.WriteBoolean("cancelled", r.Cancelled);
             w.WriteNumber("trainSeconds", Math.Round(r.Elapsed.TotalSeconds, 3));
             w.WriteNumber("windowsPerSecond", Math.Round(r.WindowsPerSecond, 1));
+            w.WriteStartArray("members");
+            for (int k = 0; k < outcome.MemberResults.Count; k++)
+            {
+                TrainingResult m = outcome.MemberResults[k];
+                w.WriteStartObject();
+                w.WriteNumber("seed", unchecked(options.Seed + (ulong)k));
+                w.WriteNumber("epochs", m.EpochsRun);
+                w.WriteNumber("bestEpoch", m.BestEpoch);
+                Number(w, "bestValidationLoss", m.BestLoss);
+                w.WriteNumber("trainSeconds", Math.Round(m.Elapsed.TotalSeconds, 3));
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
             w.WriteStartArray("history");
             foreach (var p in r.History)
             {

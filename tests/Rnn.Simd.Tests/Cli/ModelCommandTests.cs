@@ -215,6 +215,43 @@ public class ModelCommandTests
     }
 
     [Fact]
+    public void Ensemble_MembersAreTheSingleRunsOfConsecutiveSeeds_ForecastIsTheirMean_EvaluateRepeatsTrain()
+    {
+        using var dir = new TempDir();
+        string csv = dir.Write("load.csv", ThreeColumns(3000));
+        string ensemble = dir.File("ens.rnn"), second = dir.File("seed8.rnn");
+
+        (int code, string trainOut, string trainErr) = Run(Train(csv, "--epochs", "2", "--seed", "7", "--ensemble", "2", "--out", ensemble, "--json"));
+        (int code8, _, string err8) = Run(Train(csv, "--epochs", "2", "--seed", "8", "--out", second));
+        Assert.True(code == 0 && code8 == 0, trainErr + err8);
+        using JsonDocument train = JsonDocument.Parse(trainOut);
+        Assert.Equal(2, train.RootElement.GetProperty("ensemble").GetInt32());
+        Assert.Equal(4, train.RootElement.GetProperty("epochs").GetInt32());
+
+        // Member 2 is bitwise the network a single run with seed 8 trains.
+        LoadedModel loaded = ModelFile.Load(ensemble);
+        Assert.Equal(2, loaded.MemberCount);
+        Assert.Equal("2", loaded.Metadata["train.ensemble"]);
+        IReadOnlyList<RecurrentNetwork<float>> members = loaded.GetMembers<float>();
+        Assert.Equal(ModelFile.Load(second).FloatNetwork!.Parameters.ToArray(), members[1].Parameters.ToArray());
+        Assert.NotEqual(members[0].Parameters.ToArray(), members[1].Parameters.ToArray());
+
+        // forecast: the mean of the members' scaled outputs (summed in member order in double, divided by 2), then unscaled.
+        (int fCode, string fOut, string fErr) = Run("forecast", "--model", ensemble, "--data", csv, "--column", "load", "--steps", "3", "-q");
+        Assert.True(fCode == 0, fErr);
+        float[] series = Enumerable.Range(0, 3000).Select(i => float.Parse(Value(i).ToString("F4", CultureInfo.InvariantCulture), CultureInfo.InvariantCulture)).ToArray();
+        double mean = loaded.Forecasting!.Scaler.Mean[0], std = loaded.Forecasting.Scaler.Std[0];
+        float[][] a = HandLoop(members[0], series, mean, std), b = HandLoop(members[1], series, mean, std);
+        float[] expected = Enumerable.Range(0, 3).Select(k => Original((float)(((double)a[3000 - 24 + k][0] + b[3000 - 24 + k][0]) / 2), mean, std)).ToArray();
+        Assert.Equal(expected, ParseForecastCsv(fOut));
+
+        (int evalCode, string evalOut, string evalErr) = Run("evaluate", "--model", ensemble, "--data", csv, "--column", "load", "--json", "-q");
+        Assert.True(evalCode == 0, evalErr);
+        using JsonDocument eval = JsonDocument.Parse(evalOut);
+        Assert.Equal(train.RootElement.GetProperty("test").GetRawText(), eval.RootElement.GetProperty("metrics").GetRawText());
+    }
+
+    [Fact]
     public void TrainOut_OnTheEmbeddedData_EvaluateWithoutDataRepeatsTheTestFigures()
     {
         using var dir = new TempDir();

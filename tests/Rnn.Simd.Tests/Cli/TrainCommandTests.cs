@@ -50,7 +50,17 @@ public class TrainCommandTests
         Assert.Equal(6, root.GetProperty("aggregate").GetInt32());
         Assert.Equal(2, root.GetProperty("history").GetArrayLength());
         Assert.False(root.GetProperty("cancelled").GetBoolean());
-        Assert.Equal(2, root.GetProperty("epochs").GetInt32());
+        // The embedded data's default is a 5-member seed ensemble: "epochs" sums the members', "history" is the first member's.
+        Assert.Equal(5, root.GetProperty("ensemble").GetInt32());
+        Assert.Equal(10, root.GetProperty("epochs").GetInt32());
+        JsonElement[] members = root.GetProperty("members").EnumerateArray().ToArray();
+        Assert.Equal(5, members.Length);
+        for (int k = 0; k < 5; k++)
+        {
+            Assert.Equal(1 + k, members[k].GetProperty("seed").GetInt32());
+            Assert.Equal(2, members[k].GetProperty("epochs").GetInt32());
+        }
+        Assert.Equal("value,lag48,lag72,lag168", root.GetProperty("features").GetString());
         Assert.True(root.GetProperty("trainSeconds").GetDouble() > 0);
         Assert.True(root.GetProperty("windowsPerSecond").GetDouble() > 0);
         Assert.Equal(new[] { 16000, 17848 }, root.GetProperty("maskedHours").EnumerateArray().Select(e => e.GetInt32()).ToArray());

@@ -58,8 +58,9 @@ public class TrainProcessTests
         Assert.Contains("0.434", stdout); // the lag-168 floor of the embedded data
         Assert.DoesNotContain("\u001b[", stdout + stderr, StringComparison.Ordinal); // redirected: no escape codes, no live bar
         string[] epochLines = stderr.Split('\n').Where(l => l.StartsWith("rnn-simd: epoch ", StringComparison.Ordinal)).ToArray();
-        Assert.Equal(2, epochLines.Length);
+        Assert.Equal(2 * 5, epochLines.Length); // 2 epochs of each of the default ensemble's 5 members
         Assert.StartsWith("rnn-simd: epoch 1/2 loss ", epochLines[0]);
+        Assert.Contains("rnn-simd: ensemble member 5/5 (seed 5)", stderr);
     }
 
     [Fact]
