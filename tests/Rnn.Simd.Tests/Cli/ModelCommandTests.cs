@@ -296,6 +296,29 @@ public class ModelCommandTests
     }
 
     [Fact]
+    public void Ensemble_CheckpointPerMember_ResumeEqualsTheUninterruptedRun()
+    {
+        using var dir = new TempDir();
+        string csv = dir.Write("load.csv", OneColumn(3000));
+        string full = dir.File("full.rnn"), resumed = dir.File("resumed.rnn"), checkpoint = dir.File("ens.ckpt");
+
+        (int c1, string o1, string e1) = Run(Train(csv, "--ensemble", "2", "--epochs", "3", "--out", full, "--json"));
+        (int c2, _, string e2) = Run(Train(csv, "--ensemble", "2", "--epochs", "2", "--checkpoint", checkpoint));
+        Assert.True(c1 == 0 && c2 == 0, e1 + e2);
+        Assert.Equal(2, TrainingCheckpoint.Load(checkpoint).CompletedEpochs);       // member 1
+        Assert.Equal(2, TrainingCheckpoint.Load(checkpoint + ".2").CompletedEpochs);  // member 2
+        (int c3, string o3, string e3) = Run(Train(csv, "--ensemble", "2", "--epochs", "3", "--resume", checkpoint, "--out", resumed, "--json"));
+
+        Assert.True(c3 == 0, e3);
+        using JsonDocument a = JsonDocument.Parse(o1), b = JsonDocument.Parse(o3);
+        Assert.Equal(a.RootElement.GetProperty("test").GetRawText(), b.RootElement.GetProperty("test").GetRawText());
+        IReadOnlyList<RecurrentNetwork<float>> ma = ModelFile.Load(full).GetMembers<float>(), mb = ModelFile.Load(resumed).GetMembers<float>();
+        Assert.Equal(2, mb.Count);
+        for (int k = 0; k < 2; k++)
+            Assert.True(ma[k].Parameters.SequenceEqual(mb[k].Parameters), $"member {k + 1}: the resumed run's weights differ from the uninterrupted run's");
+    }
+
+    [Fact]
     public void Resume_Refusals_AreOneLine()
     {
         using var dir = new TempDir();
