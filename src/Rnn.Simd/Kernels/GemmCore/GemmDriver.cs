@@ -203,6 +203,9 @@ internal static unsafe class GemmDriver
                             {
                                 TK.Run(kc, ap, bp, ldb, cp, g.Ldc, g.Alpha, beta);
                             }
+                            else if (ncols == nr && PartialRows<T, TK>(kc, ap, bp, ldb, cp, g.Ldc, g.Alpha, beta, nrows))
+                            {
+                            }
                             else
                             {
                                 TK.Run(kc, ap, bp, ldb, tile, nr, T.One, T.Zero);
@@ -213,6 +216,22 @@ internal static unsafe class GemmDriver
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// The last MR panel of A when it holds fewer than MR rows and the columns are full: only its valid rows are
+    /// computed (same per-element order as the full kernel). False when the path has no such kernel (scalar), and
+    /// the caller goes through the edge tile.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool PartialRows<T, TK>(nint kc, T* a, T* b, nint ldb, T* c, nint ldc, T alpha, T beta, int rows)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        where TK : IGemmMicroKernel<T>
+    {
+        if (typeof(TK) == typeof(MicroKernel6x2V256<T>)) { PartialRowsV256<T>.Run(kc, a, TK.MR, b, ldb, c, ldc, alpha, beta, rows); return true; }
+        if (typeof(TK) == typeof(MicroKernel8x2V512<T>)) { PartialRowsV512<T>.Run(kc, a, TK.MR, b, ldb, c, ldc, alpha, beta, rows); return true; }
+        if (typeof(TK) == typeof(MicroKernel6x2V128<T>)) { PartialRowsV128<T>.Run(kc, a, TK.MR, b, ldb, c, ldc, alpha, beta, rows); return true; }
+        return false;
     }
 
     /// <summary>
