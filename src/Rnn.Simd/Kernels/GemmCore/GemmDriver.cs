@@ -110,6 +110,22 @@ internal static unsafe class GemmDriver
         }
     }
 
+    /// <summary>dst[i·6 + r] = src[r·lds + i] for 6 rows x 8 columns; writes 8 values per output row (the last two zero).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Transpose6x8(float* src, nint lds, float* dst)
+    {
+        Vector256<float> r0 = Avx.LoadVector256(src), r1 = Avx.LoadVector256(src + lds), r2 = Avx.LoadVector256(src + 2 * lds), r3 = Avx.LoadVector256(src + 3 * lds);
+        Vector256<float> r4 = Avx.LoadVector256(src + 4 * lds), r5 = Avx.LoadVector256(src + 5 * lds), z = Vector256<float>.Zero;
+        Vector256<float> t0 = Avx.UnpackLow(r0, r1), t1 = Avx.UnpackHigh(r0, r1), t2 = Avx.UnpackLow(r2, r3), t3 = Avx.UnpackHigh(r2, r3);
+        Vector256<float> t4 = Avx.UnpackLow(r4, r5), t5 = Avx.UnpackHigh(r4, r5);
+        Vector256<float> u0 = Avx.Shuffle(t0, t2, 0x44), u1 = Avx.Shuffle(t0, t2, 0xEE), u2 = Avx.Shuffle(t1, t3, 0x44), u3 = Avx.Shuffle(t1, t3, 0xEE);
+        Vector256<float> u4 = Avx.Shuffle(t4, z, 0x44), u5 = Avx.Shuffle(t4, z, 0xEE), u6 = Avx.Shuffle(t5, z, 0x44), u7 = Avx.Shuffle(t5, z, 0xEE);
+        Avx.Store(dst, Avx.Permute2x128(u0, u4, 0x20)); Avx.Store(dst + 6, Avx.Permute2x128(u1, u5, 0x20));
+        Avx.Store(dst + 12, Avx.Permute2x128(u2, u6, 0x20)); Avx.Store(dst + 18, Avx.Permute2x128(u3, u7, 0x20));
+        Avx.Store(dst + 24, Avx.Permute2x128(u0, u4, 0x31)); Avx.Store(dst + 30, Avx.Permute2x128(u1, u5, 0x31));
+        Avx.Store(dst + 36, Avx.Permute2x128(u2, u6, 0x31)); Avx.Store(dst + 42, Avx.Permute2x128(u3, u7, 0x31));
+    }
+
     /// <summary>dst[i·ldd + r] = src[r·lds + i] for an 8 x 8 float block (AVX unpack / shuffle / lane permute).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Transpose8x8(float* src, nint lds, float* dst, nint ldd)
@@ -153,11 +169,20 @@ internal static unsafe class GemmDriver
             int row0 = i0 + q * mr;
             if (trans == Transpose.None)
             {
+                int kk0 = 0;
+                if (typeof(T) == typeof(float) && Avx.IsSupported && rows == 6 && mr == 6)
+                {
+                    // Full 6-row float panels (the per-step h and dGates operands): 6 x 8 blocks transposed in
+                    // registers. Each store writes 8 values at stride 6; the 2 extra are overwritten by the next
+                    // store, the next panel, the scalar tail below, or land in the slack of the packing buffer.
+                    for (; kk0 + 8 <= kc; kk0 += 8)
+                        Transpose6x8((float*)(a + (nint)row0 * lda + k0 + kk0), lda, (float*)(panel + kk0 * mr));
+                }
                 for (int r = 0; r < rows; r++)
                 {
                     T* src = a + (nint)(row0 + r) * lda + k0;
                     T* d = panel + r;
-                    for (int kk = 0; kk < kc; kk++) d[kk * mr] = src[kk];
+                    for (int kk = kk0; kk < kc; kk++) d[kk * mr] = src[kk];
                 }
             }
             else
