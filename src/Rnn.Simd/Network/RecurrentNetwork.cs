@@ -33,6 +33,9 @@ public sealed class RecurrentNetwork<T> where T : unmanaged, IBinaryFloatingPoin
     private readonly int _readoutBiasOffset;
     private volatile int _version;
     private volatile int _packedVersion = -1;
+    private volatile int _fusedVersion = -1;
+    private FusedLayerWeights<T>[]? _fused;
+    private readonly int _readoutWeightOffset;
 
     /// <summary>Creates a network with PyTorch's default initialisation (every weight and bias uniform in ±1/√H of
     /// its layer; the readout uniform in ±1/√H_top), from <paramref name="seed"/>.</summary>
@@ -63,6 +66,7 @@ public sealed class RecurrentNetwork<T> where T : unmanaged, IBinaryFloatingPoin
         _recurrentBiasOffsets = new int[architecture.NumLayers];
         for (int l = 0; l < architecture.NumLayers; l++) _recurrentBiasOffsets[l] = Layout.Get(l, ParameterKind.RecurrentBias).Offset;
         _readoutBiasOffset = Layout.Get(-1, ParameterKind.ReadoutBias).Offset;
+        _readoutWeightOffset = Layout.Get(-1, ParameterKind.ReadoutWeight).Offset;
         ResetParameters(seed);
     }
 
@@ -129,9 +133,57 @@ public sealed class RecurrentNetwork<T> where T : unmanaged, IBinaryFloatingPoin
         int b = state.BatchSize, inSize = Architecture.InputSize, outSize = Architecture.OutputSize;
         if (input.Length < b * inSize) ThrowHelper.ThrowArgument(nameof(input), $"Input has {input.Length} elements; a step of {b} stream(s) x {inSize} inputs needs {b * inSize}.");
         if (output.Length < b * outSize) ThrowHelper.ThrowDestinationTooShort(nameof(output), b * outSize, output.Length);
+        if (b == 1 && Architecture.Cell != CellType.Elman)
+        {
+            EnsureFusedPacked();
+            StepSingle(input, output, state);
+            return;
+        }
         EnsurePacked();
         StepCore(input, output, state);
     }
+
+    /// <summary>
+    /// One step of one stream (LSTM, GRU): each layer is one <see cref="FusedStep"/> pass over [x; h_(t-1)] per block of
+    /// hidden units (no separate input product, bias copy or gate array round trip), bitwise equal to the batched
+    /// <see cref="StepCore"/> (same summation order, same gate math).
+    /// </summary>
+    private unsafe void StepSingle(ReadOnlySpan<T> input, Span<T> output, NetworkState<T> s)
+    {
+        for (int l = 0; l < _fused!.Length; l++)
+        {
+            T[] h = s.H[l], hPrev = s.Scratch[l];
+            h.AsSpan().CopyTo(hPrev);
+            // The layer's input: the step's input, or the new h of the layer below.
+            fixed (T* px = l == 0 ? input : s.H[l - 1])
+            fixed (T* ph = h, php = hPrev, pc = s.C[l])
+                FusedStep.Run(_fused[l], px, php, pc, ph);
+        }
+        Readout(s.H[^1], output, 1);
+    }
+
+    /// <summary>y = b_out + h_top · W_outᵀ for B rows. Few outputs (the usual forecasting readout has one): one
+    /// multi-accumulator dot product per output instead of a GEMM whose single column is one latency-bound chain.</summary>
+    private void Readout(ReadOnlySpan<T> x, Span<T> output, int b)
+    {
+        int top = Architecture.TopHiddenSize, o = Architecture.OutputSize;
+        if (o <= DotReadoutMaxOutputs)
+        {
+            ReadOnlySpan<T> w = _parameters.AsSpan(_readoutWeightOffset, o * top), bias = _parameters.AsSpan(_readoutBiasOffset, o);
+            for (int r = 0; r < b; r++)
+            {
+                ReadOnlySpan<T> xr = x.Slice(r * top, top);
+                for (int k = 0; k < o; k++) output[r * o + k] = VectorMath.Dot(xr, w.Slice(k * top, top)) + bias[k];
+            }
+            return;
+        }
+        Span<T> y = output.Slice(0, b * o);
+        for (int r = 0; r < b; r++) _parameters.AsSpan(_readoutBiasOffset, o).CopyTo(y.Slice(r * o, o));
+        Gemm.Multiply(Transpose.None, b, T.One, x, top, _readoutT, T.One, y, o);
+    }
+
+    /// <summary>Up to this many outputs the readout is a dot product per output (see <see cref="Readout"/>).</summary>
+    private const int DotReadoutMaxOutputs = 4;
 
     /// <summary>
     /// Runs a sequence: inputs is T x B x I (time-major, B = the state's batch size), outputs T x B x O. The state
@@ -205,11 +257,8 @@ public sealed class RecurrentNetwork<T> where T : unmanaged, IBinaryFloatingPoin
             }
             x = s.H[l];
         }
-        int top = Architecture.TopHiddenSize, o = Architecture.OutputSize;
-        Span<T> y = output.Slice(0, b * o);
-        for (int r = 0; r < b; r++) _parameters.AsSpan(_readoutBiasOffset, o).CopyTo(y.Slice(r * o, o));
-        if (masks is not null && masks.O.Length > 0) { var xm = new T[b * top]; VectorMath.Multiply(x, masks.O, xm); x = xm; }
-        Gemm.Multiply(Transpose.None, b, T.One, x, top, _readoutT, T.One, y, o);
+        if (masks is not null && masks.O.Length > 0) { var xm = new T[b * Architecture.TopHiddenSize]; VectorMath.Multiply(x, masks.O, xm); x = xm; }
+        Readout(x, output, b);
     }
 
     internal void ApplyActivation(ReadOnlySpan<T> pre, Span<T> h)
@@ -219,6 +268,33 @@ public sealed class RecurrentNetwork<T> where T : unmanaged, IBinaryFloatingPoin
             case Activation.Relu: VectorMath.Relu(pre, h, Path); break;
             case Activation.Sigmoid: VectorMath.Sigmoid(pre, h, Path); break;
             default: VectorMath.Tanh(pre, h, Path); break;
+        }
+    }
+
+    /// <summary>Builds (first call) or rebuilds the batch-1 packed weights of <see cref="StepSingle"/> if the parameters changed.</summary>
+    private void EnsureFusedPacked()
+    {
+        if (_fusedVersion == _version) return;
+        lock (_packLock)
+        {
+            int version = _version;
+            if (_fusedVersion == version) return;
+            EnsurePacked();
+            if (_fused is null)
+            {
+                var fused = new FusedLayerWeights<T>[Architecture.NumLayers];
+                for (int l = 0; l < fused.Length; l++)
+                    fused[l] = new FusedLayerWeights<T>(Architecture.Cell, Architecture.LayerInputSize(l), Architecture.HiddenSizes[l], Path);
+                _fused = fused;
+            }
+            for (int l = 0; l < _fused.Length; l++)
+            {
+                ParameterSlice wih = Layout.Get(l, ParameterKind.InputWeight), whh = Layout.Get(l, ParameterKind.RecurrentWeight);
+                ParameterSlice bhh = Layout.Get(l, ParameterKind.RecurrentBias);
+                _fused[l].Pack(_parameters.AsSpan(wih.Offset, wih.Length), _parameters.AsSpan(whh.Offset, whh.Length),
+                    _packs[l].InputBias, _parameters.AsSpan(bhh.Offset, bhh.Length));
+            }
+            _fusedVersion = version;
         }
     }
 

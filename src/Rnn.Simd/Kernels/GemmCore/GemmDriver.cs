@@ -1,6 +1,7 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using Rnn.Simd.Kernels.Operators;
 using static Rnn.Simd.Kernels.GemmCore.GemmBlocking;
 
@@ -70,18 +71,31 @@ internal static unsafe class GemmDriver
             if (trans == Transpose.None)
             {
                 T* src = b + (nint)k0 * ldb + col0;
-                uint bytes = (uint)(cols * sizeof(T));
                 for (int kk = 0; kk < kc; kk++, src += ldb)
                 {
                     T* d = panel + kk * nr;
-                    Unsafe.CopyBlockUnaligned(d, src, bytes);
+                    CopyShort(src, d, cols);
                     for (int c = cols; c < nr; c++) d[c] = T.Zero;
                 }
             }
             else
             {
                 // op(B)(k, j) = B[j, k]: read each stored row contiguously along k, write with stride nr.
-                for (int c = 0; c < cols; c++)
+                int c0 = 0;
+                if (typeof(T) == typeof(float) && Avx.IsSupported)
+                {
+                    // 8 x 8 blocks transposed in registers: the recurrent weights are repacked after every update, and
+                    // the element-wise strided loop below made that a tenth of a batch-1 training window.
+                    for (; c0 + 8 <= cols; c0 += 8)
+                    {
+                        int kk = 0;
+                        for (; kk + 8 <= kc; kk += 8)
+                            Transpose8x8((float*)(b + (nint)(col0 + c0) * ldb + k0 + kk), ldb, (float*)(panel + kk * nr + c0), nr);
+                        for (; kk < kc; kk++)
+                            for (int c = c0; c < c0 + 8; c++) panel[kk * nr + c] = b[(nint)(col0 + c) * ldb + k0 + kk];
+                    }
+                }
+                for (int c = c0; c < cols; c++)
                 {
                     T* src = b + (nint)(col0 + c) * ldb + k0;
                     T* d = panel + c;
@@ -94,6 +108,51 @@ internal static unsafe class GemmDriver
                 }
             }
         }
+    }
+
+    /// <summary>dst[i·6 + r] = src[r·lds + i] for 6 rows x 8 columns; writes 8 values per output row (the last two zero).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Transpose6x8(float* src, nint lds, float* dst)
+    {
+        Vector256<float> r0 = Avx.LoadVector256(src), r1 = Avx.LoadVector256(src + lds), r2 = Avx.LoadVector256(src + 2 * lds), r3 = Avx.LoadVector256(src + 3 * lds);
+        Vector256<float> r4 = Avx.LoadVector256(src + 4 * lds), r5 = Avx.LoadVector256(src + 5 * lds), z = Vector256<float>.Zero;
+        Vector256<float> t0 = Avx.UnpackLow(r0, r1), t1 = Avx.UnpackHigh(r0, r1), t2 = Avx.UnpackLow(r2, r3), t3 = Avx.UnpackHigh(r2, r3);
+        Vector256<float> t4 = Avx.UnpackLow(r4, r5), t5 = Avx.UnpackHigh(r4, r5);
+        Vector256<float> u0 = Avx.Shuffle(t0, t2, 0x44), u1 = Avx.Shuffle(t0, t2, 0xEE), u2 = Avx.Shuffle(t1, t3, 0x44), u3 = Avx.Shuffle(t1, t3, 0xEE);
+        Vector256<float> u4 = Avx.Shuffle(t4, z, 0x44), u5 = Avx.Shuffle(t4, z, 0xEE), u6 = Avx.Shuffle(t5, z, 0x44), u7 = Avx.Shuffle(t5, z, 0xEE);
+        Avx.Store(dst, Avx.Permute2x128(u0, u4, 0x20)); Avx.Store(dst + 6, Avx.Permute2x128(u1, u5, 0x20));
+        Avx.Store(dst + 12, Avx.Permute2x128(u2, u6, 0x20)); Avx.Store(dst + 18, Avx.Permute2x128(u3, u7, 0x20));
+        Avx.Store(dst + 24, Avx.Permute2x128(u0, u4, 0x31)); Avx.Store(dst + 30, Avx.Permute2x128(u1, u5, 0x31));
+        Avx.Store(dst + 36, Avx.Permute2x128(u2, u6, 0x31)); Avx.Store(dst + 42, Avx.Permute2x128(u3, u7, 0x31));
+    }
+
+    /// <summary>dst[i·ldd + r] = src[r·lds + i] for an 8 x 8 float block (AVX unpack / shuffle / lane permute).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Transpose8x8(float* src, nint lds, float* dst, nint ldd)
+    {
+        Vector256<float> r0 = Avx.LoadVector256(src), r1 = Avx.LoadVector256(src + lds), r2 = Avx.LoadVector256(src + 2 * lds), r3 = Avx.LoadVector256(src + 3 * lds);
+        Vector256<float> r4 = Avx.LoadVector256(src + 4 * lds), r5 = Avx.LoadVector256(src + 5 * lds), r6 = Avx.LoadVector256(src + 6 * lds), r7 = Avx.LoadVector256(src + 7 * lds);
+        Vector256<float> t0 = Avx.UnpackLow(r0, r1), t1 = Avx.UnpackHigh(r0, r1), t2 = Avx.UnpackLow(r2, r3), t3 = Avx.UnpackHigh(r2, r3);
+        Vector256<float> t4 = Avx.UnpackLow(r4, r5), t5 = Avx.UnpackHigh(r4, r5), t6 = Avx.UnpackLow(r6, r7), t7 = Avx.UnpackHigh(r6, r7);
+        Vector256<float> u0 = Avx.Shuffle(t0, t2, 0x44), u1 = Avx.Shuffle(t0, t2, 0xEE), u2 = Avx.Shuffle(t1, t3, 0x44), u3 = Avx.Shuffle(t1, t3, 0xEE);
+        Vector256<float> u4 = Avx.Shuffle(t4, t6, 0x44), u5 = Avx.Shuffle(t4, t6, 0xEE), u6 = Avx.Shuffle(t5, t7, 0x44), u7 = Avx.Shuffle(t5, t7, 0xEE);
+        Avx.Store(dst, Avx.Permute2x128(u0, u4, 0x20)); Avx.Store(dst + ldd, Avx.Permute2x128(u1, u5, 0x20));
+        Avx.Store(dst + 2 * ldd, Avx.Permute2x128(u2, u6, 0x20)); Avx.Store(dst + 3 * ldd, Avx.Permute2x128(u3, u7, 0x20));
+        Avx.Store(dst + 4 * ldd, Avx.Permute2x128(u0, u4, 0x31)); Avx.Store(dst + 5 * ldd, Avx.Permute2x128(u1, u5, 0x31));
+        Avx.Store(dst + 6 * ldd, Avx.Permute2x128(u2, u6, 0x31)); Avx.Store(dst + 7 * ldd, Avx.Permute2x128(u3, u7, 0x31));
+    }
+
+    /// <summary>
+    /// Copies a few elements (one panel row: MR or NR values). Unsafe.CopyBlockUnaligned becomes a call to Memmove
+    /// for a runtime length, which cost more than the copy itself here: packing the transposed gate gradients of a
+    /// B = 32 training window made ~10^5 such calls of 24 bytes each.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void CopyShort<T>(T* src, T* dst, int count) where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        int c = 0;
+        for (; c + Vector128<T>.Count <= count; c += Vector128<T>.Count) Vector128.Load(src + c).Store(dst + c);
+        for (; c < count; c++) dst[c] = src[c];
     }
 
     /// <summary>
@@ -110,19 +169,27 @@ internal static unsafe class GemmDriver
             int row0 = i0 + q * mr;
             if (trans == Transpose.None)
             {
+                int kk0 = 0;
+                if (typeof(T) == typeof(float) && Avx.IsSupported && rows == 6 && mr == 6)
+                {
+                    // Full 6-row float panels (the per-step h and dGates operands): 6 x 8 blocks transposed in
+                    // registers. Each store writes 8 values at stride 6; the 2 extra are overwritten by the next
+                    // store, the next panel, the scalar tail below, or land in the slack of the packing buffer.
+                    for (; kk0 + 8 <= kc; kk0 += 8)
+                        Transpose6x8((float*)(a + (nint)row0 * lda + k0 + kk0), lda, (float*)(panel + kk0 * mr));
+                }
                 for (int r = 0; r < rows; r++)
                 {
                     T* src = a + (nint)(row0 + r) * lda + k0;
                     T* d = panel + r;
-                    for (int kk = 0; kk < kc; kk++) d[kk * mr] = src[kk];
+                    for (int kk = kk0; kk < kc; kk++) d[kk * mr] = src[kk];
                 }
             }
             else
             {
                 // op(A)(i, k) = A[k, i]: each k gives mr contiguous values.
                 T* src = a + (nint)k0 * lda + row0;
-                uint bytes = (uint)(rows * sizeof(T));
-                for (int kk = 0; kk < kc; kk++, src += lda) Unsafe.CopyBlockUnaligned(panel + kk * mr, src, bytes);
+                for (int kk = 0; kk < kc; kk++, src += lda) CopyShort(src, panel + kk * mr, rows);
             }
             if (rows < mr)
             {
@@ -192,6 +259,9 @@ internal static unsafe class GemmDriver
                             {
                                 TK.Run(kc, ap, bp, ldb, cp, g.Ldc, g.Alpha, beta);
                             }
+                            else if (ncols == nr && PartialRows<T, TK>(kc, ap, bp, ldb, cp, g.Ldc, g.Alpha, beta, nrows))
+                            {
+                            }
                             else
                             {
                                 TK.Run(kc, ap, bp, ldb, tile, nr, T.One, T.Zero);
@@ -202,6 +272,22 @@ internal static unsafe class GemmDriver
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// The last MR panel of A when it holds fewer than MR rows and the columns are full: only its valid rows are
+    /// computed (same per-element order as the full kernel). False when the path has no such kernel (scalar), and
+    /// the caller goes through the edge tile.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool PartialRows<T, TK>(nint kc, T* a, T* b, nint ldb, T* c, nint ldc, T alpha, T beta, int rows)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        where TK : IGemmMicroKernel<T>
+    {
+        if (typeof(TK) == typeof(MicroKernel6x2V256<T>)) { PartialRowsV256<T>.Run(kc, a, TK.MR, b, ldb, c, ldc, alpha, beta, rows); return true; }
+        if (typeof(TK) == typeof(MicroKernel8x2V512<T>)) { PartialRowsV512<T>.Run(kc, a, TK.MR, b, ldb, c, ldc, alpha, beta, rows); return true; }
+        if (typeof(TK) == typeof(MicroKernel6x2V128<T>)) { PartialRowsV128<T>.Run(kc, a, TK.MR, b, ldb, c, ldc, alpha, beta, rows); return true; }
+        return false;
     }
 
     /// <summary>
