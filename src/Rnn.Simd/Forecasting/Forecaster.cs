@@ -26,7 +26,7 @@ public sealed class Forecaster
 {
     private readonly RecurrentNetwork<float>[] _members;
     private readonly NetworkState<float>[] _states;
-    private readonly float[] _input, _output, _memberOutputs;
+    private readonly float[] _input, _output, _memberOutputs, _path;
     private readonly int[] _inputColumns, _targetColumns;
     private readonly double[] _mean, _std;
     private readonly string? _whyNotGenerative;
@@ -86,6 +86,7 @@ public sealed class Forecaster
         _input = new float[inputSize];
         _output = new float[outputSize];
         _memberOutputs = new float[members.Length * outputSize];
+        _path = new float[options.Mode == TargetMode.SingleStep ? options.Horizon * outputSize : 0];
         _whyNotGenerative = WhyNotGenerative(options, _inputColumns, _targetColumns);
     }
 
@@ -138,6 +139,48 @@ public sealed class Forecaster
         if (destination.Length < _output.Length) ThrowHelper.ThrowDestinationTooShort(nameof(destination), _output.Length, destination.Length);
         WarmUp(history);
         Unscale(_output, destination);
+    }
+
+    /// <summary>Values <see cref="ForecastPath(ReadOnlySpan{float}, Span{float})"/> writes: h · C_t.</summary>
+    public int PathSize => Options.Horizon * _targetColumns.Length;
+
+    /// <summary>
+    /// The next h values after the history, ŷ[N], ..., ŷ[N + h - 1] (C_t per step, original units, step-major), one shot:
+    /// a single-step model's output at row t predicts y[t + h], so the outputs of the last h rows (times N - h .. N - 1)
+    /// give them; a multi-output model's last output is them already. Allocates nothing.
+    /// </summary>
+    /// <param name="history">N x C values in original units, time-major; a single-step model needs N ≥ <see cref="MinimumHistory"/> + h - 1 (h complete input rows).</param>
+    /// <param name="destination">At least <see cref="PathSize"/> values; those are overwritten.</param>
+    /// <exception cref="ArgumentException">The history is not whole rows of C values, or the destination is too short.</exception>
+    /// <exception cref="SeriesTooShortException">The history holds fewer complete input rows than the path needs.</exception>
+    /// <exception cref="NonFiniteValueException">A history value the network reads is NaN or infinite.</exception>
+    public void ForecastPath(ReadOnlySpan<float> history, Span<float> destination)
+    {
+        int size = PathSize;
+        if (destination.Length < size) ThrowHelper.ThrowDestinationTooShort(nameof(destination), size, destination.Length);
+        if (Options.Mode == TargetMode.MultiOutput)
+        {
+            WarmUp(history);
+            Unscale(_output, destination[..size]);
+            return;
+        }
+        int c = ColumnCount, h = Options.Horizon, needed = MinimumHistory + h - 1;
+        if (history.Length % c == 0 && history.Length / c < needed)
+            throw new SeriesTooShortException(
+                $"The history has {history.Length / c} step(s); the outputs of its last {h} rows give the next {h} values, so the model needs at least {needed} (features '{Options.Features}', horizon {h}).",
+                needed, history.Length / c, nameof(history));
+        WarmUp(history, _path);
+        Unscale(_path, destination[..size]);
+    }
+
+    /// <summary>As <see cref="ForecastPath(ReadOnlySpan{float}, Span{float})"/> on a series; returns a new h x C_t array.</summary>
+    public float[] ForecastPath(TimeSeries history)
+    {
+        ArgumentNullException.ThrowIfNull(history);
+        CheckColumns(history);
+        var result = new float[PathSize];
+        ForecastPath(history.Values, result);
+        return result;
     }
 
     /// <summary>As <see cref="Forecast(ReadOnlySpan{float}, Span{float})"/> on a series (its columns must match the scaler's); returns a new array.</summary>
@@ -200,8 +243,9 @@ public sealed class Forecaster
         return result;
     }
 
-    // Runs zero states over the history's rows; leaves the last (averaged) output in _output. Returns N.
-    private int WarmUp(ReadOnlySpan<float> history)
+    // Runs zero states over the history's rows; leaves the last (averaged) output in _output. With a path buffer
+    // (single step only), the averaged outputs of the last h rows go there, oldest first. Returns N.
+    private int WarmUp(ReadOnlySpan<float> history, Span<float> path = default)
     {
         int c = ColumnCount;
         if (history.Length % c != 0)
@@ -215,10 +259,12 @@ public sealed class Forecaster
         CheckFinite(history, first, n);
         foreach (NetworkState<float> state in _states) state.Reset();
         var view = new SeriesView(history, c);
+        int o = _output.Length, pathStart = n - path.Length / Math.Max(o, 1);
         for (int t = first; t < n; t++)
         {
             Options.Features.FillRow(view, t, h, _inputColumns, _targetColumns, _mean, _std, _input);
             StepMembers();
+            if (t >= pathStart) EnsembleAverage.Mean(_memberOutputs, _members.Length, path.Slice((t - pathStart) * o, o));
         }
         // Only the last row's outputs are used: average once, after the warm-up.
         Average();

@@ -128,6 +128,8 @@ public class ModelCommandTests
 
         Assert.True(code == 0, stderr);
         Assert.Equal(expected, ParseForecastCsv(stdout));
+        // The library's one-shot path forecast is the same.
+        Assert.Equal(expected, new Forecaster(net, new StandardScaler([mean], [std]), options).ForecastPath(new TimeSeries(series)));
     }
 
     [Fact]

@@ -63,6 +63,46 @@ public class ForecasterTests
     }
 
     [Fact]
+    public void ForecastPath_SingleStep_IsTheOutputsOfTheLastHRows_OfAnEnsembleMean()
+    {
+        const int n = 40, h = 3, lag = 5, period = 6;
+        float[] y = Wave(n);
+        var scaler = new StandardScaler([48.0], [6.5]);
+        var options = new ForecastOptions(h, features: FeatureSpec.Parse("value,lag5,phase6"));
+        RecurrentNetwork<float> a = Net(4, 1), b = new(NetworkArchitecture.Uniform(CellType.Lstm, 4, 5, 2, 1), seed: 8);
+        var forecaster = new Forecaster([a, b], scaler, options);
+        Assert.Equal(h, forecaster.PathSize);
+
+        // Hand loop: rows t = L - h .. n - 1; row t predicts y[t + h], so rows n - h .. n - 1 give y[n .. n + h - 1].
+        NetworkState<float> sa = a.CreateState(), sb = b.CreateState();
+        float[] oa = new float[1], ob = new float[1];
+        var expected = new float[h];
+        for (int t = lag - h; t < n; t++)
+        {
+            float[] row = Row(i => y[i], 48, 6.5, t, h, lag, period);
+            a.Step(row, oa, sa);
+            b.Step(row, ob, sb);
+            if (t >= n - h) expected[t - (n - h)] = (float)((float)(((double)oa[0] + ob[0]) / 2) * 6.5 + 48.0);
+        }
+
+        Assert.Equal(expected, forecaster.ForecastPath(new TimeSeries(y)));
+        // Its last value is the one-shot forecast; the shortest history holds exactly h complete rows.
+        Assert.Equal(expected[h - 1], forecaster.Forecast(new TimeSeries(y))[0]);
+        forecaster.ForecastPath(y.AsSpan(0, lag - h + h), new float[h]);
+        var e = Assert.Throws<SeriesTooShortException>(() => forecaster.ForecastPath(y.AsSpan(0, lag - 1), new float[h]));
+        Assert.Contains("at least 5", e.Message);
+    }
+
+    [Fact]
+    public void ForecastPath_MultiOutput_IsTheLastOutput()
+    {
+        float[] y = Wave(30);
+        var options = new ForecastOptions(3, TargetMode.MultiOutput);
+        var forecaster = new Forecaster(Net(1, 3, CellType.Gru), new StandardScaler([50.0], [4.0]), options);
+        Assert.Equal(forecaster.Forecast(new TimeSeries(y)), forecaster.ForecastPath(new TimeSeries(y)));
+    }
+
+    [Fact]
     public void Generate_EqualsAHandLoopThatFeedsPredictionsBack()
     {
         const int n = 30, steps = 12, lag = 4, period = 5;
@@ -186,7 +226,8 @@ public class ForecasterAllocationTests
         AllocationTests.AssertNoAllocation(state, static s =>
         {
             s.forecaster.Forecast(s.history, s.one);
+            s.forecaster.ForecastPath(s.history, s.one);
             s.forecaster.Generate(s.history, 200, s.many);
-        }, "Forecaster.Forecast + Generate(200 steps)");
+        }, "Forecaster.Forecast + ForecastPath + Generate(200 steps)");
     }
 }
