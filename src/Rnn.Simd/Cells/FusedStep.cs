@@ -1,7 +1,7 @@
 using System.Numerics;
 using Rnn.Simd.Kernels;
 using Rnn.Simd.Kernels.GemmCore;
-using static Rnn.Simd.Kernels.Operators.VectorHelpers;
+using Rnn.Simd.Kernels.Recurrent;
 
 namespace Rnn.Simd.Cells;
 
@@ -113,20 +113,20 @@ internal static unsafe class FusedStep
             new ReadOnlySpan<T>(w.BiasX + b * g * nr, g * nr).CopyTo(new Span<T>(pre, g * nr));
             if (g == 4)
             {
-                Gates4(w.Path, inSize, x, xRows, pre, false, nr);
-                Gates4(w.Path, hidden, hPrev, hRows, pre, false, nr);
+                GateKernels.FusedGates(w.Path, 4, inSize, x, xRows, pre, false, nr);
+                GateKernels.FusedGates(w.Path, 4, hidden, hPrev, hRows, pre, false, nr);
             }
             else
             {
-                Gates3(w.Path, inSize, x, xRows, pre, false, nr);
-                Gates3(w.Path, hidden, hPrev, hRows, pre2, true, nr);
+                GateKernels.FusedGates(w.Path, 3, inSize, x, xRows, pre, false, nr);
+                GateKernels.FusedGates(w.Path, 3, hidden, hPrev, hRows, pre2, true, nr);
             }
             int j0 = b * nr, valid = Math.Min(nr, hidden - j0);
             if (g == 4)
             {
                 T* gates = pre;
                 if (valid < nr) { Compact(pre, compact, 4, nr, valid); gates = compact; }
-                CellPointwise.LstmForward(w.Path, 1, valid, gates, c + j0, c + j0, discard, h + j0);
+                GateKernels.LstmForward(w.Path, 1, valid, gates, c + j0, c + j0, discard, h + j0);
             }
             else
             {
@@ -138,7 +138,7 @@ internal static unsafe class FusedStep
                     Compact(bhh, compact + 6 * valid, 3, nr, valid);
                     gx = compact; gh = compact + 3 * valid; bhh = compact + 6 * valid;
                 }
-                CellPointwise.GruForward(w.Path, 1, valid, gx, gh, bhh, hPrev + j0, gx, discard, h + j0);
+                GateKernels.GruForward(w.Path, 1, valid, gx, gh, bhh, hPrev + j0, gx, discard, h + j0);
             }
         }
     }
@@ -148,46 +148,5 @@ internal static unsafe class FusedStep
     {
         for (int q = 0; q < gates; q++)
             for (int c = 0; c < valid; c++) dst[q * valid + c] = src[q * nr + c];
-    }
-
-    private static void Gates4<T>(IsaPath path, nint k, T* x, T* rows, T* dst, bool overwrite, int nr)
-        where T : unmanaged, IBinaryFloatingPointIeee754<T>
-    {
-        switch (path)
-        {
-            case IsaPath.Vector512: FusedStepV512<T>.Gates4(k, x, rows, dst, overwrite); return;
-            case IsaPath.Vector256: FusedStepV256<T>.Gates4(k, x, rows, dst, overwrite); return;
-            case IsaPath.Vector128: FusedStepV128<T>.Gates4(k, x, rows, dst, overwrite); return;
-        }
-        GatesScalar(k, x, rows, dst, overwrite, 4, nr);
-    }
-
-    private static void Gates3<T>(IsaPath path, nint k, T* x, T* rows, T* dst, bool overwrite, int nr)
-        where T : unmanaged, IBinaryFloatingPointIeee754<T>
-    {
-        switch (path)
-        {
-            case IsaPath.Vector512: FusedStepV512<T>.Gates3(k, x, rows, dst, overwrite); return;
-            case IsaPath.Vector256: FusedStepV256<T>.Gates3(k, x, rows, dst, overwrite); return;
-            case IsaPath.Vector128: FusedStepV128<T>.Gates3(k, x, rows, dst, overwrite); return;
-        }
-        GatesScalar(k, x, rows, dst, overwrite, 3, nr);
-    }
-
-    /// <summary>Scalar form of the vector Gates methods: per element one chain per KC chunk, added to dst.</summary>
-    private static void GatesScalar<T>(nint k, T* x, T* rows, T* dst, bool overwrite, int gates, int nr)
-        where T : unmanaged, IBinaryFloatingPointIeee754<T>
-    {
-        nint stride = gates * nr;
-        for (nint k0 = 0; k0 < k; k0 += GemmBlocking.KC)
-        {
-            nint k1 = Math.Min(k, k0 + GemmBlocking.KC);
-            for (nint e = 0; e < stride; e++)
-            {
-                T acc = T.Zero;
-                for (nint kk = k0; kk < k1; kk++) acc = MulAdd(x[kk], rows[kk * stride + e], acc);
-                dst[e] = overwrite && k0 == 0 ? acc : acc + dst[e];
-            }
-        }
     }
 }

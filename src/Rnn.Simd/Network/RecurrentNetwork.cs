@@ -1,6 +1,7 @@
 using System.Numerics;
 using Rnn.Simd.Cells;
 using Rnn.Simd.Kernels;
+using Rnn.Simd.Kernels.Recurrent;
 using Rnn.Simd.Kernels.Operators;
 
 namespace Rnn.Simd.Network;
@@ -238,7 +239,7 @@ public sealed class RecurrentNetwork<T> where T : unmanaged, IBinaryFloatingPoin
                         // h_(t-1) has been consumed by the product above, so h_t and c_t overwrite the state in place
                         // (the gate pass reads column j of c_(t-1) before it writes column j of c_t).
                         fixed (T* pg = gates, pc = s.C[l], ptc = s.Scratch[l], ph = s.H[l])
-                            CellPointwise.LstmForward(Path, b, h, pg, pc, pc, ptc, ph);
+                            GateKernels.LstmForward(Path, b, h, pg, pc, pc, ptc, ph);
                     }
                     break;
                 case CellType.Gru:
@@ -247,7 +248,7 @@ public sealed class RecurrentNetwork<T> where T : unmanaged, IBinaryFloatingPoin
                     {
                         // In place: column j of h_(t-1) is read before column j of h_t is written.
                         fixed (T* pgx = gates, pgh = s.Aux[l], pb = &_parameters[_recurrentBiasOffsets[l]], ph = s.H[l], pn = s.Scratch[l])
-                            CellPointwise.GruForward(Path, b, h, pgx, pgh, pb, ph, pgx, pn, ph);
+                            GateKernels.GruForward(Path, b, h, pgx, pgh, pb, ph, pgx, pn, ph);
                     }
                     break;
                 default:

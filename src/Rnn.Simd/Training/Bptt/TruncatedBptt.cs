@@ -2,6 +2,7 @@ using System.Numerics;
 using System.Runtime.CompilerServices;
 using Rnn.Simd.Cells;
 using Rnn.Simd.Kernels;
+using Rnn.Simd.Kernels.Recurrent;
 using Rnn.Simd.Network;
 using Rnn.Simd.Training.Regularization;
 
@@ -288,14 +289,14 @@ public sealed unsafe class TruncatedBptt<T> where T : unmanaged, IBinaryFloating
                         T* cp = lr.CPrev.Ptr + q * _b * h;
                         cState.CopyTo(new Span<T>(cp, _b * h));
                         Gemm.Multiply(Transpose.None, _b, T.One, new ReadOnlySpan<T>(hp, _b * h), h, packs.RecurrentWeightT, T.One, new Span<T>(gq, _b * gh), gh, _threads);
-                        fixed (T* cs = cState) CellPointwise.LstmForward(path, _b, h, gq, cp, cs, lr.TanhC.Ptr + q * _b * h, hq);
+                        fixed (T* cs = cState) GateKernels.LstmForward(path, _b, h, gq, cp, cs, lr.TanhC.Ptr + q * _b * h, hq);
                         break;
                     }
                     case CellType.Gru:
                     {
                         T* ghq = lr.Gh.Ptr + q * _b * gh;
                         Gemm.Multiply(Transpose.None, _b, T.One, new ReadOnlySpan<T>(hp, _b * h), h, packs.RecurrentWeightT, T.Zero, new Span<T>(ghq, _b * gh), gh, _threads);
-                        fixed (T* pb = &p[lr.RecurrentBiasOffset]) CellPointwise.GruForward(path, _b, h, gq, ghq, pb, hpTrue, gq, lr.Ghn.Ptr + q * _b * h, hq);
+                        fixed (T* pb = &p[lr.RecurrentBiasOffset]) GateKernels.GruForward(path, _b, h, gq, ghq, pb, hpTrue, gq, lr.Ghn.Ptr + q * _b * h, hq);
                         break;
                     }
                     default:
@@ -386,7 +387,7 @@ public sealed unsafe class TruncatedBptt<T> where T : unmanaged, IBinaryFloating
                 switch (_arch.Cell)
                 {
                     case CellType.Lstm:
-                        CellPointwise.LstmBackward(path, _b, h, lr.G.Ptr + q * _b * gh, lr.CPrev.Ptr + q * bh, lr.TanhC.Ptr + q * bh, lr.DhTot.Ptr, lr.Dc.Ptr, dgq);
+                        GateKernels.LstmBackward(path, _b, h, lr.G.Ptr + q * _b * gh, lr.CPrev.Ptr + q * bh, lr.TanhC.Ptr + q * bh, lr.DhTot.Ptr, lr.Dc.Ptr, dgq);
                         Gemm.Multiply(Transpose.None, _b, T.One, new ReadOnlySpan<T>(dgq, _b * gh), gh, packs.RecurrentWeight, T.Zero, lr.DhRec.Span, h, _threads);
                         if (_dRec) VectorMath.Multiply<T>(lr.DhRec.Span, lr.MaskH.Span.Slice(q * bh, bh), lr.DhRec.Span);
                         break;
@@ -394,7 +395,7 @@ public sealed unsafe class TruncatedBptt<T> where T : unmanaged, IBinaryFloating
                     {
                         T* dghq = lr.DGh.Ptr + q * _b * gh;
                         T* hpTrue = _dRec ? lr.HPrevTrue.Ptr + q * bh : lr.HPrev.Ptr + q * bh;
-                        CellPointwise.GruBackward(path, _b, h, lr.G.Ptr + q * _b * gh, lr.Ghn.Ptr + q * bh, hpTrue, lr.DhTot.Ptr, dgq, dghq, lr.DhRec.Ptr);
+                        GateKernels.GruBackward(path, _b, h, lr.G.Ptr + q * _b * gh, lr.Ghn.Ptr + q * bh, hpTrue, lr.DhTot.Ptr, dgq, dghq, lr.DhRec.Ptr);
                         if (_dRec)
                         {
                             // dh_(t-1) = dh ⊙ z + (dGh · W_hh) ⊙ m_h

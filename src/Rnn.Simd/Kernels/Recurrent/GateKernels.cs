@@ -1,9 +1,9 @@
 using System.Numerics;
-using Rnn.Simd.Kernels;
+using Rnn.Simd.Kernels.GemmCore;
 using Rnn.Simd.Kernels.Operators;
 using static Rnn.Simd.Kernels.Operators.VectorHelpers;
 
-namespace Rnn.Simd.Cells;
+namespace Rnn.Simd.Kernels.Recurrent;
 
 /// <summary>Scalar forms of the fused gate math: the tails of the vector paths and the whole scalar path. Same formulas, same order.</summary>
 internal static unsafe class CellPointwiseScalar<T> where T : unmanaged, IBinaryFloatingPointIeee754<T>
@@ -73,7 +73,7 @@ internal static unsafe class CellPointwiseScalar<T> where T : unmanaged, IBinary
 /// Dispatch of the fused gate math over B rows of H columns, on one ISA path. Row b of a gate array starts at
 /// b·G·H (G gates); of a state array at b·H.
 /// </summary>
-internal static unsafe class CellPointwise
+internal static unsafe class GateKernels
 {
     public static void LstmForward<T>(IsaPath path, int batch, int hidden, T* gates, T* cPrev, T* c, T* tanhC, T* h)
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
@@ -144,6 +144,60 @@ internal static unsafe class CellPointwise
                 _ => 0,
             };
             CellPointwiseScalar<T>.GruBackward(act + g3, ghn + o, hPrev + o, dh + o, dGx + g3, dGh + g3, dhPrev + o, j, n);
+        }
+    }
+
+    /// <summary>
+    /// Pre-activations of one hidden block of a batch-1 step over gate-interleaved packed rows (G gates of NR columns
+    /// side by side per row): dst[q·NR + c] (+)= Σ_k x[k] · rows[k·G·NR + q·NR + c], K cut into KC chunks summed from
+    /// zero and then added (or stored, first chunk with <paramref name="overwrite"/>): the blocked GEMM's order.
+    /// </summary>
+    public static void FusedGates<T>(IsaPath path, int gates, nint k, T* x, T* rows, T* dst, bool overwrite, int nr)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        if (gates == 4) Gates4(path, k, x, rows, dst, overwrite, nr);
+        else if (gates == 3) Gates3(path, k, x, rows, dst, overwrite, nr);
+        else GatesScalar(k, x, rows, dst, overwrite, gates, nr);
+    }
+
+    private static void Gates4<T>(IsaPath path, nint k, T* x, T* rows, T* dst, bool overwrite, int nr)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        switch (path)
+        {
+            case IsaPath.Vector512: FusedStepV512<T>.Gates4(k, x, rows, dst, overwrite); return;
+            case IsaPath.Vector256: FusedStepV256<T>.Gates4(k, x, rows, dst, overwrite); return;
+            case IsaPath.Vector128: FusedStepV128<T>.Gates4(k, x, rows, dst, overwrite); return;
+        }
+        GatesScalar(k, x, rows, dst, overwrite, 4, nr);
+    }
+
+    private static void Gates3<T>(IsaPath path, nint k, T* x, T* rows, T* dst, bool overwrite, int nr)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        switch (path)
+        {
+            case IsaPath.Vector512: FusedStepV512<T>.Gates3(k, x, rows, dst, overwrite); return;
+            case IsaPath.Vector256: FusedStepV256<T>.Gates3(k, x, rows, dst, overwrite); return;
+            case IsaPath.Vector128: FusedStepV128<T>.Gates3(k, x, rows, dst, overwrite); return;
+        }
+        GatesScalar(k, x, rows, dst, overwrite, 3, nr);
+    }
+
+    /// <summary>Scalar form of the vector Gates methods: per element one chain per KC chunk, added to dst.</summary>
+    private static void GatesScalar<T>(nint k, T* x, T* rows, T* dst, bool overwrite, int gates, int nr)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        nint stride = gates * nr;
+        for (nint k0 = 0; k0 < k; k0 += GemmBlocking.KC)
+        {
+            nint k1 = Math.Min(k, k0 + GemmBlocking.KC);
+            for (nint e = 0; e < stride; e++)
+            {
+                T acc = T.Zero;
+                for (nint kk = k0; kk < k1; kk++) acc = MulAdd(x[kk], rows[kk * stride + e], acc);
+                dst[e] = overwrite && k0 == 0 ? acc : acc + dst[e];
+            }
         }
     }
 }

@@ -4,10 +4,10 @@ using System.Runtime.Intrinsics;
 using Rnn.Simd.Kernels.GemmCore;
 using static Rnn.Simd.Kernels.Operators.VectorHelpers;
 
-namespace Rnn.Simd.Cells;
+namespace Rnn.Simd.Kernels.Recurrent;
 
 /// <summary>
-/// Vector512 pre-activations of one hidden block of a batch-1 step (see <see cref="FusedStep"/>): the G gate panels
+/// Vector512 pre-activations of one hidden block of a batch-1 step (see the batch-1 step): the G gate panels
 /// of NR = 2 vectors of columns sit side by side in each packed row, so one k-step is one broadcast of x_k and 2·G
 /// FMAs over G·NR contiguous weights (one sequential stream instead of G panels a whole matrix apart).
 /// </summary>

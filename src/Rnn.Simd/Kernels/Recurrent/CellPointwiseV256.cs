@@ -4,7 +4,7 @@ using System.Runtime.Intrinsics;
 using Rnn.Simd.Kernels.Operators;
 using static Rnn.Simd.Kernels.Operators.VectorHelpers;
 
-namespace Rnn.Simd.Cells;
+namespace Rnn.Simd.Kernels.Recurrent;
 
 /// <summary>
 /// Vector256 fused gate math of one batch row: each method makes one pass over the H columns, applies the
