@@ -64,6 +64,9 @@ internal unsafe interface IVec<TSelf, T>
     /// <summary>Bitwise or.</summary>
     static abstract TSelf operator |(TSelf a, TSelf b);
 
+    /// <summary>Bitwise exclusive or.</summary>
+    static abstract TSelf operator ^(TSelf a, TSelf b);
+
     /// <summary>a · b + c, fused where the width has a hardware FMA (see the remarks of the interface).</summary>
     static abstract TSelf MulAdd(TSelf a, TSelf b, TSelf c);
 
@@ -81,6 +84,12 @@ internal unsafe interface IVec<TSelf, T>
 
     /// <summary>The hardware maximum: a &gt; b ? a : b on x86 (the second operand where either is NaN).</summary>
     static abstract TSelf MaxNative(TSelf a, TSelf b);
+
+    /// <summary>The IEEE 754:2019 minimum (NaN propagates, -0 &lt; +0), as <see cref="Math.Min(double, double)"/>.</summary>
+    static abstract TSelf Min(TSelf a, TSelf b);
+
+    /// <summary>Mask of the lanes whose sign bit is set (negative numbers, -0, negative NaN).</summary>
+    static abstract TSelf IsNegative(TSelf x);
 
     /// <summary>Mask of a &lt; b.</summary>
     static abstract TSelf LessThan(TSelf a, TSelf b);

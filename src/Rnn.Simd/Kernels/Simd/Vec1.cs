@@ -36,12 +36,15 @@ internal readonly unsafe struct Vec1<T> : IVec<Vec1<T>, T> where T : unmanaged, 
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec1<T> operator -(Vec1<T> a) => new(-a.V);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec1<T> operator &(Vec1<T> a, Vec1<T> b) => new(a.V & b.V);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec1<T> operator |(Vec1<T> a, Vec1<T> b) => new(a.V | b.V);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec1<T> operator ^(Vec1<T> a, Vec1<T> b) => new(a.V ^ b.V);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec1<T> MulAdd(Vec1<T> a, Vec1<T> b, Vec1<T> c) => new(Vector128.CreateScalar(T.FusedMultiplyAdd(a.V.ToScalar(), b.V.ToScalar(), c.V.ToScalar())));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec1<T> Abs(Vec1<T> x) => new(Vector128.Abs(x.V));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec1<T> Sqrt(Vec1<T> x) => new(Vector128.CreateScalar(T.Sqrt(x.V.ToScalar())));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec1<T> Exp(Vec1<T> x) => new(Vector128.CreateScalar(T.Exp(x.V.ToScalar())));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec1<T> MinNative(Vec1<T> a, Vec1<T> b) => new(Vector128.MinNative(a.V, b.V));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec1<T> MaxNative(Vec1<T> a, Vec1<T> b) => new(Vector128.MaxNative(a.V, b.V));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec1<T> Min(Vec1<T> a, Vec1<T> b) => new(Vector128.Min(a.V, b.V));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec1<T> IsNegative(Vec1<T> x) => new(Vector128.IsNegative(x.V));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec1<T> LessThan(Vec1<T> a, Vec1<T> b) => new(Vector128.LessThan(a.V, b.V));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec1<T> GreaterThan(Vec1<T> a, Vec1<T> b) => new(Vector128.GreaterThan(a.V, b.V));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec1<T> GreaterThanOrEqual(Vec1<T> a, Vec1<T> b) => new(Vector128.GreaterThanOrEqual(a.V, b.V));
