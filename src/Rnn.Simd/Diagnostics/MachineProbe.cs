@@ -70,7 +70,8 @@ public static class MachineProbe
     /// <exception cref="PlatformNotSupportedException">The path cannot run on this machine.</exception>
     public static double MeasurePeakGflops(IsaPath path, TimeSpan budget)
     {
-        IsaPath resolved = Isa.Resolve(path);
+        // A peak is a property of the hardware: a path the CPU lacks is refused even where tests emulate it.
+        IsaPath resolved = Isa.Resolve(path, allowEmulated: false);
         if (budget <= TimeSpan.Zero) ThrowHelper.ThrowArgumentOutOfRange(nameof(budget), "The budget must be positive.");
         int lanes = Isa.VectorBytes(resolved) == 0 ? 1 : Isa.VectorBytes(resolved) / sizeof(float);
         double flopsPerIteration = 2.0 * lanes * Accumulators;
