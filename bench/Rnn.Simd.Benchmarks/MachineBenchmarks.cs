@@ -59,10 +59,10 @@ public class MachineBenchmarks : IWorkload
     }
 
     [Benchmark(Baseline = true), BenchmarkCategory("Fma")]
-    public double ScalarFma() => Diagnostics.MachineProbe.RunFmaLoop(Kernels.IsaPath.Scalar, ScalarRounds);
+    public double ScalarFma() => Cli.Diagnostics.MachineProbe.RunFmaLoop(Kernels.IsaPath.Scalar, ScalarRounds);
 
     [Benchmark, BenchmarkCategory("Fma")]
-    public double VectorFma() => Diagnostics.MachineProbe.RunFmaLoop(Kernels.Isa.Best, Rounds);
+    public double VectorFma() => Cli.Diagnostics.MachineProbe.RunFmaLoop(Kernels.Isa.Best, Rounds);
 
     [Benchmark(Baseline = true), BenchmarkCategory("Memory")]
     public void Copy256MiB() => _source.AsSpan().CopyTo(_destination);

@@ -74,8 +74,9 @@ public sealed record EvaluateRequest(string ModelPath, DataOptions Data, string 
 /// <c>rnn-simd evaluate</c>: the metrics (NRMSE, RMSE, MAE, MAPE in original units) of a saved model on one part of the
 /// series' chronological 70 / 15 / 15 split, with persistence and seasonal-naive baselines on the same targets. The
 /// inputs are scaled with the model's scaler (never refitted), the embedded data's anomaly is masked, and the
-/// predictions come from the same code as <c>train</c>'s test figures (<see cref="ModelRunner"/>), so evaluating a model
-/// on the data it was trained on repeats train's test metrics exactly.
+/// predictions come from the same code as <c>train</c>'s test figures (the library's
+/// <see cref="Forecaster.Predict(ForecastWindows)"/>), so evaluating a model on the data it was trained on repeats
+/// train's test metrics exactly.
 /// </summary>
 public sealed class EvaluateCommand(CliOutput output) : Command<EvaluateSettings>
 {
@@ -89,10 +90,11 @@ public sealed class EvaluateCommand(CliOutput output) : Command<EvaluateSettings
         Action<string> info = o.Quiet ? static _ => { } : output.Progress;
         SavedModel model = SavedModel.Load(o.ModelPath);
         info(model.Describe());
-        (LoadedSeries data, ModelInputs inputs) = model.LoadSeries(o.Data, info);
+        LoadedSeries data = model.LoadSeries(o.Data, info);
+        Forecaster forecaster = model.CreateForecaster();
         ForecastWindows windows = Windows(model, data, o.Part);
         info(string.Create(CultureInfo.InvariantCulture, $"{o.Part} part: targets {windows.TargetRange}, {windows.IncludedCount} scored"));
-        float[] predictions = ModelRunner.PredictPart(model.CreateStepper(), inputs, windows);
+        float[] predictions = forecaster.Predict(windows);
         TrainEvaluation evaluation;
         try
         {

@@ -5,6 +5,7 @@ using System.Text.Json;
 using Rnn.Simd.Cli.Infrastructure;
 using Rnn.Simd.Cli.Models;
 using Rnn.Simd.Cli.Train;
+using Rnn.Simd.Forecasting;
 using Rnn.Simd.Network;
 using Spectre.Console;
 using Spectre.Console.Cli;
@@ -24,7 +25,7 @@ public sealed class ForecastSettings : DataSettings
 
     /// <summary>Generative mode.</summary>
     [CommandOption("--generative")]
-    [Description("Feed each prediction back as the next input (chapter's generative mode); needs a horizon-1 model whose inputs are its targets.")]
+    [Description("Feed each prediction back as the next value of the series (chapter's generative mode); needs a horizon-1 model that predicts every column it reads (lag and phase inputs are fine).")]
     public bool Generative { get; init; }
 
     /// <summary>Steps to forecast.</summary>
@@ -86,11 +87,13 @@ public sealed class ForecastSettings : DataSettings
 public sealed record ForecastRequest(string ModelPath, DataOptions Data, bool Generative, int? Steps, bool Json, string? OutputPath, bool Quiet);
 
 /// <summary>
-/// <c>rnn-simd forecast</c>: loads a model file, runs a batch-1 state over the whole series (scaled with the model's
-/// scaler, never refitted) and writes the next values after the series end in original units. One-shot: a single-step
-/// model of horizon h predicts y[t + h] at time t, so the outputs of the last h steps give y[T + 1 .. T + h] (1-based);
-/// a multi-output model gives them all at the last step. Generative (<c>--generative</c>): each prediction is fed back as
-/// the next input (horizon-1 models whose inputs are their targets).
+/// <c>rnn-simd forecast</c>: loads a model file and writes the next values after the series end in original units,
+/// from the library's <see cref="Forecaster"/> (a batch-1 state over the whole series, scaled with the model's scaler,
+/// never refitted). One-shot (<see cref="Forecaster.ForecastPath(TimeSeries)"/>): a single-step model of horizon h
+/// predicts y[t + h] at time t, so the outputs of the last h steps give y[T + 1 .. T + h] (1-based); a multi-output
+/// model gives them all at the last step. Generative (<c>--generative</c>, <see cref="Forecaster.Generate(TimeSeries, int)"/>):
+/// each prediction is fed back as the next value of the series (horizon-1 models that predict every column they read;
+/// lag and phase inputs are computed from the history and the values generated so far).
 /// </summary>
 public sealed class ForecastCommand(CliOutput output) : Command<ForecastSettings>
 {
@@ -104,26 +107,34 @@ public sealed class ForecastCommand(CliOutput output) : Command<ForecastSettings
         Action<string> info = o.Quiet ? static _ => { } : output.Progress;
         SavedModel model = SavedModel.Load(o.ModelPath);
         info(model.Describe());
-        (LoadedSeries data, ModelInputs inputs) = model.LoadSeries(o.Data, info);
+        LoadedSeries data = model.LoadSeries(o.Data, info);
+        Forecaster forecaster = model.CreateForecaster();
         int h = model.Options.Horizon;
         float[] values;
         int steps;
-        if (o.Generative)
+        try
         {
-            if (ModelRunner.GenerativeProblem(model.Options, inputs.InputColumns, inputs.TargetColumns, model.Architecture.InputSize) is string why)
-                throw new CliException($"--generative does not apply to this model: {why}.");
-            steps = o.Steps ?? ForecastSettings.DefaultGenerativeSteps;
-            values = ModelRunner.ForecastGenerative(model.CreateStepper(), inputs, steps, model.Scaler);
+            if (o.Generative)
+            {
+                if (forecaster.GenerativeProblem is string why)
+                    throw new CliException($"--generative does not apply to this model: {why}.");
+                steps = o.Steps ?? ForecastSettings.DefaultGenerativeSteps;
+                values = forecaster.Generate(data.Series, steps);
+            }
+            else
+            {
+                steps = o.Steps ?? h;
+                if (steps > h)
+                    throw new CliException(string.Create(CultureInfo.InvariantCulture,
+                        $"--steps {steps} exceeds the model's horizon {h}: a one-shot forecast gives at most {h} values. Forecast generatively (--generative, a horizon-1 model) for more."));
+                values = forecaster.ForecastPath(data.Series);
+            }
         }
-        else
+        catch (SeriesTooShortException e)
         {
-            steps = o.Steps ?? h;
-            if (steps > h)
-                throw new CliException(string.Create(CultureInfo.InvariantCulture,
-                    $"--steps {steps} exceeds the model's horizon {h}: a one-shot forecast gives at most {h} values. Forecast generatively (--generative, a horizon-1 model) for more."));
-            values = ModelRunner.ForecastOneShot(model.CreateStepper(), inputs, model.Options, model.Scaler);
+            throw new CliException($"The series is too short for this model: {CliApp.WithoutParamName(e)}", e);
         }
-        int ct = inputs.TargetColumns.Count;
+        int ct = forecaster.TargetCount;
         string text = o.Json ? Json(model, data, o.Generative, steps, values, ct) : Csv(data, steps, values, ct);
         if (o.OutputPath is string path)
         {

@@ -1,7 +1,7 @@
 using System.ComponentModel;
 using System.Text.Json.Serialization;
+using Rnn.Simd.Cli.Diagnostics;
 using Rnn.Simd.Cli.Infrastructure;
-using Rnn.Simd.Diagnostics;
 using Rnn.Simd.Kernels;
 using Spectre.Console;
 using Spectre.Console.Cli;

@@ -64,11 +64,24 @@ public sealed class SavedModel
     /// <summary>A metadata value, or null.</summary>
     public string? Meta(string key) => Model.Metadata.TryGetValue(key, out string? v) && v.Length > 0 ? v : null;
 
-    /// <summary>A stepper over the network (float or double).</summary>
-    public ModelStepper CreateStepper() =>
-        Model.FloatNetwork is not null ? ModelStepper.For(Model.GetMembers<float>())
-        : Model.DoubleNetwork is not null ? ModelStepper.For(Model.GetMembers<double>())
-        : throw new CliException($"--model {Path}: unsupported element type {Model.ElementType.Name}.");
+    /// <summary>
+    /// The library's <see cref="Forecaster"/> over the model's members (float or double networks), bound to the model's
+    /// scaler and options: the one code path of <c>forecast</c>, <c>evaluate</c> and <c>train</c>'s test figures.
+    /// </summary>
+    /// <exception cref="CliException">The network's element type is neither float nor double, or it does not fit the options.</exception>
+    public Forecaster CreateForecaster()
+    {
+        try
+        {
+            if (Model.ElementType == typeof(float)) return new Forecaster(Model.GetMembers<float>(), Scaler, Options);
+            if (Model.ElementType == typeof(double)) return new Forecaster(Model.GetMembers<double>(), Scaler, Options);
+        }
+        catch (ArgumentException e)
+        {
+            throw new CliException($"--model {Path}: {CliApp.WithoutParamName(e)}", e);
+        }
+        throw new CliException($"--model {Path}: unsupported element type {Model.ElementType.Name}.");
+    }
 
     /// <summary>
     /// The data options with the aggregation defaulted from the model: when <c>--aggregate</c> is absent and the data
@@ -105,18 +118,8 @@ public sealed class SavedModel
                 $"--model {Path} was trained on {c} column(s) ({string.Join(", ", Forecasting.ColumnNames.Select(n => $"'{n}'"))}); the data has {data.Series.ColumnCount} ('{string.Join("', '", data.Series.ColumnNames)}'). This tool reads one column, so it serves one-column models."));
     }
 
-    /// <summary>Checks that the model's forecast options build as many inputs per step as the network takes.</summary>
-    /// <exception cref="CliException">They do not.</exception>
-    public void CheckInputs(ModelInputs inputs)
-    {
-        ArgumentNullException.ThrowIfNull(inputs);
-        if (inputs.InputSize != Architecture.InputSize)
-            throw new CliException(string.Create(CultureInfo.InvariantCulture,
-                $"--model {Path}: the network takes {Architecture.InputSize} inputs per step, but its forecast options build {inputs.InputSize} from the data ({inputs.InputColumns.Count} column(s)); the model needs inputs this version cannot build."));
-    }
-
-    /// <summary>Loads the series the data options ask for (aggregation defaulted from the model), checks its columns and builds the inputs.</summary>
-    public (LoadedSeries Data, ModelInputs Inputs) LoadSeries(DataOptions given, Action<string> info)
+    /// <summary>Loads the series the data options ask for (aggregation defaulted from the model) and checks its columns.</summary>
+    public LoadedSeries LoadSeries(DataOptions given, Action<string> info)
     {
         ArgumentNullException.ThrowIfNull(info);
         DataOptions resolved = ResolveData(given, out string note);
@@ -125,9 +128,7 @@ public sealed class SavedModel
         CheckColumns(data);
         if (data.Series.ColumnCount == 1 && !string.Equals(data.Series.ColumnNames[0], Forecasting.ColumnNames[0], StringComparison.Ordinal))
             info($"note: the model was trained on column '{Forecasting.ColumnNames[0]}'; this series is column '{data.Series.ColumnNames[0]}'");
-        ModelInputs inputs = ModelRunner.SeriesInputs(data.Series, Scaler, Options, data.Mask);
-        CheckInputs(inputs);
-        return (data, inputs);
+        return data;
     }
 
     /// <summary>One line about the model for progress output.</summary>

@@ -15,42 +15,24 @@ namespace Rnn.Simd.Cli.Train;
 /// </summary>
 /// <param name="Data">The loaded series and its mask.</param>
 /// <param name="Dataset">Split, scaler and windows.</param>
-/// <param name="Members">The trained networks, member k trained from seed + k (best epoch's weights each).</param>
-/// <param name="MemberResults">Each member's epochs, timings, history, and whether it was cancelled.</param>
+/// <param name="Ensemble">The trained networks, member k trained from seed + k (best epoch's weights each), and each member's results.</param>
 /// <param name="TestPredictions">Outputs on the test windows in original units (the members' mean), T x O aligned with <c>Dataset.Test</c>.</param>
-public sealed record TrainingOutcome(LoadedSeries Data, ForecastDataset Dataset, IReadOnlyList<RecurrentNetwork<float>> Members,
-    IReadOnlyList<TrainingResult> MemberResults, float[] TestPredictions)
+public sealed record TrainingOutcome(LoadedSeries Data, ForecastDataset Dataset, EnsembleResult<float> Ensemble, float[] TestPredictions)
 {
     /// <summary>The test windows (the default split always has a test part).</summary>
     public ForecastWindows Test => Dataset.Test!;
 
+    /// <summary>The trained networks, member 0 first.</summary>
+    public IReadOnlyList<RecurrentNetwork<float>> Members => Ensemble.Members;
+
+    /// <summary>Each member's epochs, timings, history, and whether it was cancelled.</summary>
+    public IReadOnlyList<TrainingResult> MemberResults => Ensemble.MemberResults;
+
     /// <summary>The first member.</summary>
     public RecurrentNetwork<float> Network => Members[0];
 
-    /// <summary>
-    /// The run as one result: epochs, windows and time summed over the members (trained one after another), the first
-    /// member's best epoch, loss and history, stopped early when every member was, cancelled when one was.
-    /// </summary>
-    public TrainingResult Result { get; } = Combine(MemberResults);
-
-    private static TrainingResult Combine(IReadOnlyList<TrainingResult> results)
-    {
-        if (results.Count == 1) return results[0];
-        int epochs = 0;
-        long windows = 0;
-        TimeSpan elapsed = TimeSpan.Zero;
-        bool allStopped = true, anyCancelled = false;
-        foreach (TrainingResult r in results)
-        {
-            epochs += r.EpochsRun;
-            windows += r.Windows;
-            elapsed += r.Elapsed;
-            allStopped &= r.StoppedEarly;
-            anyCancelled |= r.Cancelled;
-        }
-        TrainingResult first = results[0];
-        return new TrainingResult(epochs, first.BestEpoch, first.BestLoss, windows, elapsed, allStopped, anyCancelled, first.History);
-    }
+    /// <summary>The run as one result (<see cref="EnsembleResult{T}.Combined"/>).</summary>
+    public TrainingResult Result => Ensemble.Combined;
 }
 
 /// <summary>
@@ -81,74 +63,71 @@ public static class TrainingRun
     }
 
     /// <summary>
-    /// Trains the <c>--ensemble</c> members on <paramref name="dataset"/> one after another (member k from seed + k, its
-    /// weights and dropout masks; checkpoints in FILE for the first member and FILE.k for member k ≥ 2) and predicts the
-    /// test part with their mean. Cancelling stops the run; the members trained so far form the ensemble (a member
-    /// cancelled before its first epoch ended is left out unless it is the only one).
+    /// Trains the <c>--ensemble</c> members on <paramref name="dataset"/> with the library's
+    /// <see cref="EnsembleTrainer{T}"/> (member k from seed + k, its weights and dropout masks, one after another;
+    /// checkpoints in FILE for the first member and FILE.k for member k ≥ 2) and predicts the test part with their
+    /// mean. Cancelling stops the run; the members trained so far form the ensemble (a member cancelled before its
+    /// first epoch ended is left out unless it is the only one).
     /// </summary>
     public static TrainingOutcome Run(LoadedSeries data, ForecastDataset dataset, TrainOptions o, TrainProgress progress, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(dataset);
+        ArgumentNullException.ThrowIfNull(o);
         ArgumentNullException.ThrowIfNull(progress);
         ForecastWindows train = dataset.Train, validation = dataset.Validation!;
-        SequenceData<float> trainData = Sequence(train), validationData = Sequence(validation);
-        var members = new List<RecurrentNetwork<float>>(o.Ensemble);
-        var results = new List<TrainingResult>(o.Ensemble);
-        for (int k = 0; k < o.Ensemble; k++)
+        var ensemble = new EnsembleTrainer<float>(
+            NetworkArchitecture.Uniform(o.Cell, train.InputSize, o.Hidden, o.Layers, train.OutputSize),
+            (member, seed) => CreateTrainerOptions(o, member, seed))
         {
-            ulong seed = unchecked(o.Seed + (ulong)k);
-            if (o.Ensemble > 1) progress.Info(string.Create(CultureInfo.InvariantCulture, $"ensemble member {k + 1}/{o.Ensemble} (seed {seed})"));
-            (RecurrentNetwork<float> network, TrainingResult result) = TrainMember(train, trainData, validationData, o, k, seed, progress, cancellationToken);
-            if (result.Cancelled && result.BestEpoch == 0 && members.Count > 0) break;
-            members.Add(network);
-            results.Add(result);
-            if (result.Cancelled) break;
-        }
-        float[] predictions = PredictTest(members, dataset);
-        return new TrainingOutcome(data, dataset, members, results, predictions);
+            Members = o.Ensemble,
+            Seed = o.Seed,
+            Initialize = o.Initialize,
+            FitMember = member => FitMember(member, o, progress),
+        };
+        EnsembleResult<float> result = ensemble.Fit(train.ToSequenceData(), validation.ToSequenceData(), cancellationToken);
+        return new TrainingOutcome(data, dataset, result, PredictTest(result.Members, dataset));
     }
 
     /// <summary>The checkpoint file of ensemble member <paramref name="member"/> (0-based): FILE for the first, FILE.k for member k ≥ 2.</summary>
     public static string MemberCheckpoint(string path, int member) =>
         member == 0 ? path : path + "." + (member + 1).ToString(CultureInfo.InvariantCulture);
 
-    private static (RecurrentNetwork<float>, TrainingResult) TrainMember(ForecastWindows train, SequenceData<float> trainData, SequenceData<float> validationData,
-        TrainOptions o, int member, ulong seed, TrainProgress progress, CancellationToken cancellationToken)
+    private static TrainerOptions CreateTrainerOptions(TrainOptions o, int member, ulong seed) => new()
     {
-        var arch = NetworkArchitecture.Uniform(o.Cell, train.InputSize, o.Hidden, o.Layers, train.OutputSize);
-        var network = new RecurrentNetwork<float>(arch, seed);
-        o.Initialize(network, seed);
-        var trainer = new Trainer<float>(network, new TrainerOptions
-        {
-            BatchSize = o.Batch, Bptt = o.Schedule, Optimizer = o.Optimizer, LearningRate = o.LearningRate, Schedule = o.CreateSchedule(),
-            ClipNorm = o.Clip, Epochs = o.Epochs, Patience = o.Patience, MaxThreads = o.Threads,
-            CheckpointPath = o.CheckpointPath is null ? null : MemberCheckpoint(o.CheckpointPath, member), CheckpointEvery = o.CheckpointEvery,
-            Regularization = new Training.Regularization.RegularizationOptions(o.L1, o.L2),
-            Dropout = new Training.Regularization.DropoutOptions(o.DropoutInput, o.DropoutRecurrent, o.DropoutOutput, Seed: seed),
-        });
+        BatchSize = o.Batch, Bptt = o.Schedule, Optimizer = o.Optimizer, LearningRate = o.LearningRate, Schedule = o.CreateSchedule(),
+        ClipNorm = o.Clip, Epochs = o.Epochs, Patience = o.Patience, MaxThreads = o.Threads,
+        CheckpointPath = o.CheckpointPath is null ? null : MemberCheckpoint(o.CheckpointPath, member), CheckpointEvery = o.CheckpointEvery,
+        Regularization = new Training.Regularization.RegularizationOptions(o.L1, o.L2),
+        Dropout = new Training.Regularization.DropoutOptions(o.DropoutInput, o.DropoutRecurrent, o.DropoutOutput, Seed: seed),
+    };
+
+    // One member: its progress (a bar or lines per member), and a resume from its checkpoint when --resume is given.
+    private static TrainingResult FitMember(EnsembleMember<float> member, TrainOptions o, TrainProgress progress)
+    {
+        if (member.Count > 1) progress.Info(string.Create(CultureInfo.InvariantCulture, $"ensemble member {member.Index + 1}/{member.Count} (seed {member.Seed})"));
         // Resuming an ensemble: a later member whose checkpoint was never written (the run stopped before it) starts afresh.
-        string? resume = o.ResumePath is null ? null : MemberCheckpoint(o.ResumePath, member);
-        if (resume is not null && member > 0 && !File.Exists(resume)) resume = null;
-        TrainingResult result = progress.Run(o.Epochs, onEpoch =>
+        string? resume = o.ResumePath is null ? null : MemberCheckpoint(o.ResumePath, member.Index);
+        if (resume is not null && member.Index > 0 && !File.Exists(resume)) resume = null;
+        Trainer<float> trainer = member.Trainer;
+        return progress.Run(o.Epochs, onEpoch =>
         {
             trainer.EpochCompleted += onEpoch;
-            try { return resume is null ? trainer.Fit(trainData, validationData, cancellationToken) : Resume(trainer, trainData, validationData, resume, cancellationToken); }
+            try { return resume is null ? member.Fit() : Resume(trainer, member.Train, member.Validation!, resume, member.CancellationToken); }
             finally { trainer.EpochCompleted -= onEpoch; }
         });
-        return (network, result);
     }
 
     /// <summary>
-    /// The members' mean outputs on the test windows in original units: a batch-1 state is run over the inputs of every
-    /// time before the test part's first input, then over the test rows. The same code path as <c>evaluate</c>
-    /// (<see cref="Models.ModelRunner"/>), so a saved model evaluated on the same data gives the same figures.
+    /// The members' mean outputs on the test windows in original units, from the library's <see cref="Forecaster"/>
+    /// (<see cref="Forecaster.Predict(ForecastWindows)"/>: a batch-1 state run over the whole series before the test
+    /// part, then over its rows). <c>evaluate</c> calls the same method, so a saved model evaluated on the same data
+    /// gives the same figures.
     /// </summary>
     public static float[] PredictTest(IReadOnlyList<RecurrentNetwork<float>> members, ForecastDataset dataset)
     {
         ArgumentNullException.ThrowIfNull(members);
         ArgumentNullException.ThrowIfNull(dataset);
-        Models.ModelInputs inputs = Models.ModelRunner.SeriesInputs(dataset.Series, dataset.Scaler, dataset.Options, dataset.Mask);
-        return Models.ModelRunner.PredictPart(Models.ModelStepper.For(members), inputs, dataset.Test!);
+        return new Forecaster(members, dataset.Scaler, dataset.Options).Predict(dataset.Test!);
     }
 
     // Errors of the checkpoint (missing, damaged, written with other options or data) become one line naming the file.
@@ -189,7 +168,4 @@ public static class TrainingRun
             throw new CliException(string.Create(CultureInfo.InvariantCulture,
                 $"The training part has {train.Length} steps, so --batch {o.Batch} streams of {stream} steps each are shorter than a window of τf = {tf} steps (--window / --bptt); lower --batch or --window, or use a longer series (B · τf = {o.Batch * tf} steps needed)."));
     }
-
-    private static SequenceData<float> Sequence(ForecastWindows w) =>
-        new(w.Inputs.ToArray(), w.Targets.ToArray(), w.InputSize, w.OutputSize, w.Weights.ToArray());
 }

@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Numerics;
+using Rnn.Simd.Training;
 
 namespace Rnn.Simd.Forecasting;
 
@@ -191,6 +193,36 @@ public sealed class ForecastWindows
 
     /// <summary>Number of targets of weight 1.</summary>
     public int IncludedCount { get; private set; }
+
+    /// <summary>
+    /// The windows as a <see cref="Trainer{T}"/>'s data: a new <see cref="SequenceData{T}"/> of S = T steps whose step r
+    /// pairs input row r (<see cref="Inputs"/>, I values) with target row r (<see cref="Targets"/>, O values), weighted by
+    /// <see cref="Weights"/> (so masked targets and targets outside <see cref="TargetRange"/> count for nothing). The
+    /// arrays are copies: the windows stay unchanged whatever is done with the result. Rows are in time order, as a
+    /// stateful trainer must read them.
+    /// </summary>
+    /// <example>
+    /// <code>
+    /// TrainingResult r = trainer.Fit(data.Train.ToSequenceData(), data.Validation!.ToSequenceData());
+    /// </code>
+    /// </example>
+    public SequenceData<float> ToSequenceData() =>
+        new((float[])_inputs.Clone(), (float[])_targets.Clone(), InputSize, OutputSize, (float[])_weights.Clone());
+
+    /// <summary>
+    /// As <see cref="ToSequenceData()"/> in element type <typeparamref name="T"/> (double for a gradient check or a
+    /// double network): every value converted from float, exactly for double.
+    /// </summary>
+    /// <typeparam name="T">float or double.</typeparam>
+    public SequenceData<T> ToSequenceData<T>() where T : unmanaged, IBinaryFloatingPointIeee754<T> =>
+        new(Convert<T>(_inputs), Convert<T>(_targets), InputSize, OutputSize, Convert<T>(_weights));
+
+    private static T[] Convert<T>(float[] values) where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        var result = new T[values.Length];
+        for (int i = 0; i < values.Length; i++) result[i] = T.CreateTruncating(values[i]);
+        return result;
+    }
 
     /// <summary>Horizon step k of output <paramref name="output"/>: h for single step, output / C_t + 1 for multi-output.</summary>
     public int HorizonStep(int output)

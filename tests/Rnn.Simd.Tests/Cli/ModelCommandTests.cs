@@ -141,7 +141,8 @@ public class ModelCommandTests
         (RecurrentNetwork<float> net, double mean, double std) = SaveLibraryModel<float>(model, 1, TargetMode.SingleStep, seed: 5);
         float[] series = File.ReadAllLines(csv).Skip(1).Select(l => float.Parse(l, CultureInfo.InvariantCulture)).ToArray();
         const int steps = 7;
-        // Hand loop: the state runs over the series; then ŷ[T + k] (scaled) is the input of the next step.
+        // Hand loop: the state runs over the series; then ŷ[T + k], as printed (original units), is the next value of
+        // the series and is scaled into the next input like any history value.
         NetworkState<float> state = net.CreateState();
         float[] y = new float[1];
         foreach (float v in series) net.Step([(float)((v - mean) / std)], y, state);
@@ -149,7 +150,7 @@ public class ModelCommandTests
         for (int k = 0; k < steps; k++)
         {
             expected[k] = (float)(y[0] * std + mean);
-            net.Step([y[0]], y, state);
+            net.Step([(float)((expected[k] - mean) / std)], y, state);
         }
 
         (int code, string stdout, string stderr) = Run("forecast", "--model", model, "--data", csv, "--generative", "--steps", steps.ToString(CultureInfo.InvariantCulture), "--format", "json", "-q");
@@ -165,6 +166,47 @@ public class ModelCommandTests
         Assert.Equal(expected, forecast.Select(e => e.GetProperty("value").GetSingle()).ToArray());
         Assert.Equal(Enumerable.Range(1, steps), forecast.Select(e => e.GetProperty("step").GetInt32()));
         Assert.Equal(Enumerable.Range(200, steps), forecast.Select(e => e.GetProperty("index").GetInt32()));
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Forecast_Generative_WithLagAndPhaseInputs_IsTheLibrarysGenerate(bool useDouble)
+    {
+        // A horizon-1 model reading lags and a phase: the tool once refused it ("derived inputs cannot be fed back");
+        // the library runs it (lags read the series or values generated before, the phase only the time index).
+        using var dir = new TempDir();
+        string csv = dir.Write("load.csv", OneColumn(120));
+        string model = dir.File("lags.rnn");
+        var options = new ForecastOptions(1, features: FeatureSpec.Parse("value,lag3,lag24,phase12"));
+        var scaler = new StandardScaler([49.5], [7.25]);
+        var info = new ForecastingInfo { Scaler = scaler, Options = options, ColumnNames = ["load"] };
+        var arch = NetworkArchitecture.Uniform(CellType.Gru, options.InputSize(1), 5, 1, 1);
+        Forecaster library;
+        if (useDouble)
+        {
+            var net = new RecurrentNetwork<double>(arch, seed: 4);
+            ModelFile.Save(model, net, info);
+            library = new Forecaster(net, scaler, options);
+        }
+        else
+        {
+            var net = new RecurrentNetwork<float>(arch, seed: 4);
+            ModelFile.Save(model, net, info);
+            library = new Forecaster(net, scaler, options);
+        }
+        float[] series = File.ReadAllLines(csv).Skip(1).Select(l => float.Parse(l, CultureInfo.InvariantCulture)).ToArray();
+        const int steps = 30;
+        float[] expected = library.Generate(new TimeSeries(series), steps);
+
+        (int code, string stdout, string stderr) = Run("forecast", "--model", model, "--data", csv, "--generative", "--steps", "30", "-q");
+
+        Assert.True(code == 0, stderr);
+        Assert.Equal(expected, ParseForecastCsv(stdout));
+        // Each generated value is the one-shot forecast from the history extended by the values generated before it.
+        Assert.Equal(expected[0], library.Forecast(new TimeSeries(series))[0]);
+        var extended = series.Concat(expected[..5]).ToArray();
+        Assert.Equal(expected[5], library.Forecast(new TimeSeries(extended))[0]);
     }
 
     [Fact]

@@ -20,8 +20,7 @@ public class AceaPresetTests(ITestOutputHelper output)
         var data = ForecastDataset.Create(hourly, preset.CreateOptions(), TimeMask.Exclude(16000, 17848));
         var network = new RecurrentNetwork<float>(preset.CreateArchitecture(), seed: 1);
         var trainer = new Trainer<float>(network, preset.CreateTrainerOptions(1));
-        static SequenceData<float> S(ForecastWindows w) => new(w.Inputs.ToArray(), w.Targets.ToArray(), w.InputSize, w.OutputSize, w.Weights.ToArray());
-        TrainingResult result = trainer.Fit(S(data.Train), S(data.Validation!));
+        TrainingResult result = trainer.Fit(data.Train.ToSequenceData(), data.Validation!.ToSequenceData());
 
         // Chronological run: train and validation rows warm the state, then the test rows are predicted.
         NetworkState<float> state = network.CreateState();

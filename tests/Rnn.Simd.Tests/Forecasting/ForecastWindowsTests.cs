@@ -1,4 +1,5 @@
 using Rnn.Simd.Forecasting;
+using Rnn.Simd.Training;
 
 namespace Rnn.Simd.Tests.Forecasting;
 
@@ -207,5 +208,32 @@ public class ForecastWindowsTests
         Assert.Equal(3, o.InputSize(3));
         Assert.Equal(24, o.OutputSize(3));
         Assert.Equal(1, new ForecastOptions(24).OutputSize(1));
+    }
+
+    [Fact]
+    public void ToSequenceData_PairsEachInputRowWithItsTargetRowAndWeights_InCopies()
+    {
+        // Multi-output h = 2 on [4, 10) masked at 7: rows t = 2..8, targets y[t+1], y[t+2]; weight 0 outside the range or masked.
+        var w = ForecastWindows.Create(Ramp, Identity, new TimeRange(4, 10), new ForecastOptions(2, TargetMode.MultiOutput), TimeMask.Exclude(7, 8));
+        SequenceData<float> d = w.ToSequenceData();
+        Assert.Equal(w.Length, d.Steps);
+        Assert.Equal(w.InputSize, d.InputSize);
+        Assert.Equal(w.OutputSize, d.OutputSize);
+        Assert.Equal([2f, 3f, 4f, 5f, 6f, 7f, 8f], d.Inputs);
+        Assert.Equal([3f, 4f, 4f, 5f, 5f, 6f, 6f, 7f, 7f, 8f, 8f, 9f, 9f, 0f], d.Targets);
+        Assert.Equal([0f, 1f, 1f, 1f, 1f, 1f, 1f, 0f, 0f, 1f, 1f, 1f, 1f, 0f], d.TargetWeights!);
+        Assert.Equal(w.Weights.ToArray(), d.TargetWeights);
+
+        // Copies: changing the data changes neither the windows nor a second conversion.
+        d.Inputs[0] = 99f;
+        d.TargetWeights![1] = 0f;
+        Assert.Equal(2f, w.Inputs[0]);
+        Assert.Equal(1f, w.Weights[1]);
+        Assert.Equal(2f, w.ToSequenceData().Inputs[0]);
+
+        SequenceData<double> wide = w.ToSequenceData<double>();
+        Assert.Equal(w.Inputs.ToArray().Select(v => (double)v), wide.Inputs);
+        Assert.Equal(w.Targets.ToArray().Select(v => (double)v), wide.Targets);
+        Assert.Equal(w.Weights.ToArray().Select(v => (double)v), wide.TargetWeights!);
     }
 }

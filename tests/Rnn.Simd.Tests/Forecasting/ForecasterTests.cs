@@ -197,8 +197,7 @@ public class ForecasterTests
         {
             BatchSize = 8, Bptt = BpttSchedule.Default(24), LearningRate = 1e-2, Epochs = 30, Patience = 0, ClipNorm = 5,
         });
-        static SequenceData<float> S(ForecastWindows w) => new(w.Inputs.ToArray(), w.Targets.ToArray(), w.InputSize, w.OutputSize, w.Weights.ToArray());
-        trainer.Fit(S(data.Train), S(data.Validation!));
+        trainer.Fit(data.Train.ToSequenceData(), data.Validation!.ToSequenceData());
 
         float[] generated = new Forecaster(net, data.Scaler, options).Generate(history, 48);
         double sum = 0;

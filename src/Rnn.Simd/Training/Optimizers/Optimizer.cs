@@ -34,7 +34,8 @@ namespace Rnn.Simd.Training.Optimizers;
 /// </para>
 /// <para>
 /// Not thread-safe: one optimiser serves one parameter buffer on one thread at a time. To time an optimiser, call
-/// Step in a loop and divide <see cref="BytesPerStep"/> by the time per step (see <see cref="OptimizerTiming"/>).
+/// Step in a loop and divide <see cref="BytesPerStep"/> by the time per step (as <c>rnn-simd bench</c> and
+/// bench/Rnn.Simd.Benchmarks/OptimizerBenchmarks.cs do).
 /// </para>
 /// </remarks>
 public abstract unsafe class Optimizer<T> where T : unmanaged, IBinaryFloatingPointIeee754<T>

@@ -1,12 +1,9 @@
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics;
-using System.Runtime.Intrinsics.Arm;
-using System.Runtime.Intrinsics.X86;
 using Rnn.Simd.Kernels;
 
-namespace Rnn.Simd.Diagnostics;
+namespace Rnn.Simd.Cli.Diagnostics;
 
 /// <summary>
 /// Probes the machine: a description of what the kernels run on (<see cref="Describe"/>), the single-core float32
@@ -14,6 +11,11 @@ namespace Rnn.Simd.Diagnostics;
 /// (<see cref="MeasureBandwidthGBps(TimeSpan)"/>). The measurements give a yardstick for kernel benchmarks
 /// ("what fraction of peak does this GEMM reach?"); they are not meant to run on a hot path.
 /// </summary>
+/// <remarks>
+/// Part of the tool (<c>rnn-simd info</c> and <c>bench</c>), not of the library's API: it measures the machine, it
+/// computes nothing a model needs. bench/Rnn.Simd.Benchmarks compiles this file too (MachineBenchmarks times the same
+/// FMA loop), so that the tool and BenchmarkDotNet report one peak.
+/// </remarks>
 /// <remarks>
 /// Both measurements run on the calling thread, take the median of several repetitions (robust against a
 /// neighbour's burst on a shared machine) and return higher figures on an idle machine. Units are decimal:
@@ -72,7 +74,7 @@ public static class MachineProbe
     {
         // A peak is a property of the hardware: a path the CPU lacks is refused even where tests emulate it.
         IsaPath resolved = Isa.Resolve(path, allowEmulated: false);
-        if (budget <= TimeSpan.Zero) ThrowHelper.ThrowArgumentOutOfRange(nameof(budget), "The budget must be positive.");
+        if (budget <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(budget), "The budget must be positive.");
         int lanes = Isa.VectorBytes(resolved) == 0 ? 1 : Isa.VectorBytes(resolved) / sizeof(float);
         double flopsPerIteration = 2.0 * lanes * Accumulators;
 
@@ -123,9 +125,9 @@ public static class MachineProbe
     /// <exception cref="OutOfMemoryException">The two buffers cannot be allocated.</exception>
     public static unsafe double MeasureBandwidthGBps(TimeSpan budget, long bufferBytes)
     {
-        if (budget <= TimeSpan.Zero) ThrowHelper.ThrowArgumentOutOfRange(nameof(budget), "The budget must be positive.");
+        if (budget <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(budget), "The budget must be positive.");
         if (bufferBytes < 4096 || bufferBytes > (1L << 30))
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(bufferBytes), "The buffer size must be between 4096 bytes and 1 GiB.");
+            throw new ArgumentOutOfRangeException(nameof(bufferBytes), "The buffer size must be between 4096 bytes and 1 GiB.");
 
         const int MinCopies = 3, MaxCopies = 101;
         long start = Stopwatch.GetTimestamp();

@@ -1,8 +1,8 @@
 using System.Diagnostics;
-using Rnn.Simd.Diagnostics;
+using Rnn.Simd.Cli.Diagnostics;
 using Rnn.Simd.Kernels;
 
-namespace Rnn.Simd.Tests.Diagnostics;
+namespace Rnn.Simd.Tests.Cli;
 
 // Sanity only: these tests must pass on a slow, loaded or narrow machine, so they assert that the probes return
 // positive finite figures within a loose time bound, never how fast the machine is.

@@ -1,6 +1,6 @@
 using Rnn.Simd.Kernels;
 
-namespace Rnn.Simd.Diagnostics;
+namespace Rnn.Simd.Cli.Diagnostics;
 
 /// <summary>
 /// What this process runs on: the ISA path the kernels use, the vector width, the core count, the operating system,
