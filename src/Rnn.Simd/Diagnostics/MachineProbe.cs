@@ -23,7 +23,7 @@ public static class MachineProbe
 {
     /// <summary>Independent accumulators in the FMA loop: enough to cover FMA latency (4 cycles) times two FMA
     /// pipes with room to spare, few enough (plus two operands) to stay in the 16 registers of AVX2 / SSE.</summary>
-    internal const int Accumulators = 12;
+    internal const int Accumulators = FmaPeak.Chains;
 
     /// <summary>Timed repetitions whose median is reported by <see cref="MeasurePeakGflops"/>.</summary>
     internal const int PeakRepetitions = 7;
@@ -70,15 +70,10 @@ public static class MachineProbe
     /// <exception cref="PlatformNotSupportedException">The path cannot run on this machine.</exception>
     public static double MeasurePeakGflops(IsaPath path, TimeSpan budget)
     {
-        IsaPath resolved = Isa.Resolve(path);
+        // A peak is a property of the hardware: a path the CPU lacks is refused even where tests emulate it.
+        IsaPath resolved = Isa.Resolve(path, allowEmulated: false);
         if (budget <= TimeSpan.Zero) ThrowHelper.ThrowArgumentOutOfRange(nameof(budget), "The budget must be positive.");
-        int lanes = resolved switch
-        {
-            IsaPath.Vector512 => Vector512<float>.Count,
-            IsaPath.Vector256 => Vector256<float>.Count,
-            IsaPath.Vector128 => Vector128<float>.Count,
-            _ => 1,
-        };
+        int lanes = Isa.VectorBytes(resolved) == 0 ? 1 : Isa.VectorBytes(resolved) / sizeof(float);
         double flopsPerIteration = 2.0 * lanes * Accumulators;
 
         // Calibrate: double the iteration count until one run takes a quarter of a repetition's share of the budget
@@ -207,131 +202,10 @@ public static class MachineProbe
     /// <summary>Runs the FMA loop of the path for the given number of iterations and returns its wall time in seconds.</summary>
     internal static double RunFmaLoop(IsaPath path, long iterations)
     {
-        // acc = acc · m + a converges to a / (1 - m) = 1: the values stay finite and never become subnormal, so the
-        // timing does not depend on them.
-        const float M = 0.999f, A = 0.001f;
         long t0 = Stopwatch.GetTimestamp();
-        float result = path switch
-        {
-            IsaPath.Vector512 => FmaLoopV512(iterations, M, A),
-            IsaPath.Vector256 => FmaLoopV256(iterations, M, A),
-            IsaPath.Vector128 => HasHardwareFma ? FmaLoopV128(iterations, M, A) : MulAddLoopV128(iterations, M, A),
-            _ => HasHardwareFma ? FmaLoopScalar(iterations, M, A) : MulAddLoopScalar(iterations, M, A),
-        };
+        float result = FmaPeak.Run(Isa.Resolve(path), iterations);
         double seconds = Stopwatch.GetElapsedTime(t0).TotalSeconds;
         s_sink = result;
         return seconds;
-    }
-
-    // Without hardware FMA, Vector128.FusedMultiplyAdd and MathF.FusedMultiplyAdd fall back to slow software
-    // emulation; a separate multiply and add is what the kernels would run there.
-    private static bool HasHardwareFma => Fma.IsSupported || AdvSimd.IsSupported;
-
-    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static float FmaLoopV512(long iterations, float mul, float add)
-    {
-        Vector512<float> m = Vector512.Create(mul), a = Vector512.Create(add);
-        Vector512<float> c0 = Vector512.Create(0.00f), c1 = Vector512.Create(0.01f), c2 = Vector512.Create(0.02f);
-        Vector512<float> c3 = Vector512.Create(0.03f), c4 = Vector512.Create(0.04f), c5 = Vector512.Create(0.05f);
-        Vector512<float> c6 = Vector512.Create(0.06f), c7 = Vector512.Create(0.07f), c8 = Vector512.Create(0.08f);
-        Vector512<float> c9 = Vector512.Create(0.09f), c10 = Vector512.Create(0.10f), c11 = Vector512.Create(0.11f);
-        for (long i = 0; i < iterations; i++)
-        {
-            c0 = Vector512.FusedMultiplyAdd(c0, m, a); c1 = Vector512.FusedMultiplyAdd(c1, m, a);
-            c2 = Vector512.FusedMultiplyAdd(c2, m, a); c3 = Vector512.FusedMultiplyAdd(c3, m, a);
-            c4 = Vector512.FusedMultiplyAdd(c4, m, a); c5 = Vector512.FusedMultiplyAdd(c5, m, a);
-            c6 = Vector512.FusedMultiplyAdd(c6, m, a); c7 = Vector512.FusedMultiplyAdd(c7, m, a);
-            c8 = Vector512.FusedMultiplyAdd(c8, m, a); c9 = Vector512.FusedMultiplyAdd(c9, m, a);
-            c10 = Vector512.FusedMultiplyAdd(c10, m, a); c11 = Vector512.FusedMultiplyAdd(c11, m, a);
-        }
-        return Vector512.Sum(((c0 + c1) + (c2 + c3)) + ((c4 + c5) + (c6 + c7)) + ((c8 + c9) + (c10 + c11)));
-    }
-
-    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static float FmaLoopV256(long iterations, float mul, float add)
-    {
-        Vector256<float> m = Vector256.Create(mul), a = Vector256.Create(add);
-        Vector256<float> c0 = Vector256.Create(0.00f), c1 = Vector256.Create(0.01f), c2 = Vector256.Create(0.02f);
-        Vector256<float> c3 = Vector256.Create(0.03f), c4 = Vector256.Create(0.04f), c5 = Vector256.Create(0.05f);
-        Vector256<float> c6 = Vector256.Create(0.06f), c7 = Vector256.Create(0.07f), c8 = Vector256.Create(0.08f);
-        Vector256<float> c9 = Vector256.Create(0.09f), c10 = Vector256.Create(0.10f), c11 = Vector256.Create(0.11f);
-        for (long i = 0; i < iterations; i++)
-        {
-            c0 = Vector256.FusedMultiplyAdd(c0, m, a); c1 = Vector256.FusedMultiplyAdd(c1, m, a);
-            c2 = Vector256.FusedMultiplyAdd(c2, m, a); c3 = Vector256.FusedMultiplyAdd(c3, m, a);
-            c4 = Vector256.FusedMultiplyAdd(c4, m, a); c5 = Vector256.FusedMultiplyAdd(c5, m, a);
-            c6 = Vector256.FusedMultiplyAdd(c6, m, a); c7 = Vector256.FusedMultiplyAdd(c7, m, a);
-            c8 = Vector256.FusedMultiplyAdd(c8, m, a); c9 = Vector256.FusedMultiplyAdd(c9, m, a);
-            c10 = Vector256.FusedMultiplyAdd(c10, m, a); c11 = Vector256.FusedMultiplyAdd(c11, m, a);
-        }
-        return Vector256.Sum(((c0 + c1) + (c2 + c3)) + ((c4 + c5) + (c6 + c7)) + ((c8 + c9) + (c10 + c11)));
-    }
-
-    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static float FmaLoopV128(long iterations, float mul, float add)
-    {
-        Vector128<float> m = Vector128.Create(mul), a = Vector128.Create(add);
-        Vector128<float> c0 = Vector128.Create(0.00f), c1 = Vector128.Create(0.01f), c2 = Vector128.Create(0.02f);
-        Vector128<float> c3 = Vector128.Create(0.03f), c4 = Vector128.Create(0.04f), c5 = Vector128.Create(0.05f);
-        Vector128<float> c6 = Vector128.Create(0.06f), c7 = Vector128.Create(0.07f), c8 = Vector128.Create(0.08f);
-        Vector128<float> c9 = Vector128.Create(0.09f), c10 = Vector128.Create(0.10f), c11 = Vector128.Create(0.11f);
-        for (long i = 0; i < iterations; i++)
-        {
-            c0 = Vector128.FusedMultiplyAdd(c0, m, a); c1 = Vector128.FusedMultiplyAdd(c1, m, a);
-            c2 = Vector128.FusedMultiplyAdd(c2, m, a); c3 = Vector128.FusedMultiplyAdd(c3, m, a);
-            c4 = Vector128.FusedMultiplyAdd(c4, m, a); c5 = Vector128.FusedMultiplyAdd(c5, m, a);
-            c6 = Vector128.FusedMultiplyAdd(c6, m, a); c7 = Vector128.FusedMultiplyAdd(c7, m, a);
-            c8 = Vector128.FusedMultiplyAdd(c8, m, a); c9 = Vector128.FusedMultiplyAdd(c9, m, a);
-            c10 = Vector128.FusedMultiplyAdd(c10, m, a); c11 = Vector128.FusedMultiplyAdd(c11, m, a);
-        }
-        return Vector128.Sum(((c0 + c1) + (c2 + c3)) + ((c4 + c5) + (c6 + c7)) + ((c8 + c9) + (c10 + c11)));
-    }
-
-    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static float MulAddLoopV128(long iterations, float mul, float add)
-    {
-        Vector128<float> m = Vector128.Create(mul), a = Vector128.Create(add);
-        Vector128<float> c0 = Vector128.Create(0.00f), c1 = Vector128.Create(0.01f), c2 = Vector128.Create(0.02f);
-        Vector128<float> c3 = Vector128.Create(0.03f), c4 = Vector128.Create(0.04f), c5 = Vector128.Create(0.05f);
-        Vector128<float> c6 = Vector128.Create(0.06f), c7 = Vector128.Create(0.07f), c8 = Vector128.Create(0.08f);
-        Vector128<float> c9 = Vector128.Create(0.09f), c10 = Vector128.Create(0.10f), c11 = Vector128.Create(0.11f);
-        for (long i = 0; i < iterations; i++)
-        {
-            c0 = c0 * m + a; c1 = c1 * m + a; c2 = c2 * m + a; c3 = c3 * m + a;
-            c4 = c4 * m + a; c5 = c5 * m + a; c6 = c6 * m + a; c7 = c7 * m + a;
-            c8 = c8 * m + a; c9 = c9 * m + a; c10 = c10 * m + a; c11 = c11 * m + a;
-        }
-        return Vector128.Sum(((c0 + c1) + (c2 + c3)) + ((c4 + c5) + (c6 + c7)) + ((c8 + c9) + (c10 + c11)));
-    }
-
-    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static float FmaLoopScalar(long iterations, float m, float a)
-    {
-        float c0 = 0.00f, c1 = 0.01f, c2 = 0.02f, c3 = 0.03f, c4 = 0.04f, c5 = 0.05f;
-        float c6 = 0.06f, c7 = 0.07f, c8 = 0.08f, c9 = 0.09f, c10 = 0.10f, c11 = 0.11f;
-        for (long i = 0; i < iterations; i++)
-        {
-            c0 = MathF.FusedMultiplyAdd(c0, m, a); c1 = MathF.FusedMultiplyAdd(c1, m, a);
-            c2 = MathF.FusedMultiplyAdd(c2, m, a); c3 = MathF.FusedMultiplyAdd(c3, m, a);
-            c4 = MathF.FusedMultiplyAdd(c4, m, a); c5 = MathF.FusedMultiplyAdd(c5, m, a);
-            c6 = MathF.FusedMultiplyAdd(c6, m, a); c7 = MathF.FusedMultiplyAdd(c7, m, a);
-            c8 = MathF.FusedMultiplyAdd(c8, m, a); c9 = MathF.FusedMultiplyAdd(c9, m, a);
-            c10 = MathF.FusedMultiplyAdd(c10, m, a); c11 = MathF.FusedMultiplyAdd(c11, m, a);
-        }
-        return ((c0 + c1) + (c2 + c3)) + ((c4 + c5) + (c6 + c7)) + ((c8 + c9) + (c10 + c11));
-    }
-
-    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static float MulAddLoopScalar(long iterations, float m, float a)
-    {
-        float c0 = 0.00f, c1 = 0.01f, c2 = 0.02f, c3 = 0.03f, c4 = 0.04f, c5 = 0.05f;
-        float c6 = 0.06f, c7 = 0.07f, c8 = 0.08f, c9 = 0.09f, c10 = 0.10f, c11 = 0.11f;
-        for (long i = 0; i < iterations; i++)
-        {
-            c0 = c0 * m + a; c1 = c1 * m + a; c2 = c2 * m + a; c3 = c3 * m + a;
-            c4 = c4 * m + a; c5 = c5 * m + a; c6 = c6 * m + a; c7 = c7 * m + a;
-            c8 = c8 * m + a; c9 = c9 * m + a; c10 = c10 * m + a; c11 = c11 * m + a;
-        }
-        return ((c0 + c1) + (c2 + c3)) + ((c4 + c5) + (c6 + c7)) + ((c8 + c9) + (c10 + c11));
     }
 }

@@ -1,5 +1,6 @@
 using System.Numerics;
 using Rnn.Simd.Kernels.GemmCore;
+using Rnn.Simd.Kernels.Simd;
 using Rnn.Simd.Kernels.Operators;
 
 namespace Rnn.Simd.Kernels;
@@ -175,12 +176,18 @@ public static unsafe class Gemm
     internal static void RunRange<T>(IsaPath path, in GemmArgs<T> g, int i0, int i1, int j0, int j1)
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
-        switch (path)
+        var job = new RangeJob<T>(g, i0, i1, j0, j1);
+        IsaDispatch.Run<T, RangeJob<T>>(path, ref job);
+    }
+
+    /// <summary>The blocked driver over the micro-kernel of one width (the scalar path has its own 4 x 4 tile).</summary>
+    private readonly struct RangeJob<T>(GemmArgs<T> g, int i0, int i1, int j0, int j1) : IVecJob<T>
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        public void Run<TV>() where TV : unmanaged, IVec<TV, T>
         {
-            case IsaPath.Vector512: GemmDriver.RunRange<T, MicroKernel8x2V512<T>>(g, i0, i1, j0, j1); break;
-            case IsaPath.Vector256: GemmDriver.RunRange<T, MicroKernel6x2V256<T>>(g, i0, i1, j0, j1); break;
-            case IsaPath.Vector128: GemmDriver.RunRange<T, MicroKernel6x2V128<T>>(g, i0, i1, j0, j1); break;
-            default: GemmDriver.RunRange<T, MicroKernel4x4Scalar<T>>(g, i0, i1, j0, j1); break;
+            if (TV.Count == 1) GemmDriver.RunRange<T, MicroKernel4x4Scalar<T>>(g, i0, i1, j0, j1);
+            else GemmDriver.RunRange<T, MicroKernel<T, TV>>(g, i0, i1, j0, j1);
         }
     }
 

@@ -36,7 +36,20 @@ public static class Isa
     public static readonly IsaPath Best = DetectBest();
 
     /// <summary>True when the given path can run on this machine. <see cref="IsaPath.Auto"/> is always supported.</summary>
-    public static bool IsSupported(IsaPath path) => path switch
+    public static bool IsSupported(IsaPath path) => IsHardwarePath(path);
+
+    /// <summary>
+    /// Test-only switch: when true, <see cref="Resolve(IsaPath)"/> accepts every concrete path, also one the CPU lacks. The .NET
+    /// vector types then compute that width in software (slowly, but exactly: a software FMA is fused too), so the
+    /// suite runs the Vector256 and Vector512 kernels on a machine without AVX2 or AVX-512. <see cref="Best"/> and
+    /// <see cref="IsSupported"/> are unaffected. Never set it in production code.
+    /// </summary>
+    internal static bool AllowEmulatedPaths;
+
+    /// <summary>Every concrete path, narrowest first (with <see cref="AllowEmulatedPaths"/>, all of them run).</summary>
+    internal static IReadOnlyList<IsaPath> AllPaths { get; } = [IsaPath.Scalar, IsaPath.Vector128, IsaPath.Vector256, IsaPath.Vector512];
+
+    private static bool IsHardwarePath(IsaPath path) => path switch
     {
         IsaPath.Auto or IsaPath.Scalar => true,
         IsaPath.Vector128 => Vector128.IsHardwareAccelerated,
@@ -72,11 +85,15 @@ public static class Isa
     /// <exception cref="PlatformNotSupportedException">The path cannot run on this machine.</exception>
     /// <exception cref="ArgumentOutOfRangeException">The value is not a defined <see cref="IsaPath"/>.</exception>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static IsaPath Resolve(IsaPath path)
+    public static IsaPath Resolve(IsaPath path) => Resolve(path, AllowEmulatedPaths);
+
+    /// <summary>As <see cref="Resolve(IsaPath)"/>, accepting a path the CPU lacks only when <paramref name="allowEmulated"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static IsaPath Resolve(IsaPath path, bool allowEmulated)
     {
         if (path == IsaPath.Auto) return Best;
         if ((uint)path - 1 > 3) ThrowHelper.ThrowArgumentOutOfRange(nameof(path), "Unknown IsaPath value.");
-        if (path != IsaPath.Scalar && !IsSupported(path)) ThrowHelper.ThrowPathNotSupported(path);
+        if (path != IsaPath.Scalar && !allowEmulated && !IsSupported(path)) ThrowHelper.ThrowPathNotSupported(path);
         return path;
     }
 

@@ -3,6 +3,7 @@ using Rnn.Simd.Cells;
 using Rnn.Simd.Kernels;
 using Rnn.Simd.Network;
 using Rnn.Simd.Training.Bptt;
+using Rnn.Simd.Tests.Infrastructure;
 
 namespace Rnn.Simd.Tests.Cells;
 
@@ -25,7 +26,7 @@ public class CellFormulationTests
     public static TheoryData<IsaPath> Paths()
     {
         var data = new TheoryData<IsaPath>();
-        foreach (IsaPath p in Isa.SupportedPaths) data.Add(p);
+        foreach (IsaPath p in TestPaths.All) data.Add(p);
         return data;
     }
 

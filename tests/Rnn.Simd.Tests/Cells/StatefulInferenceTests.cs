@@ -3,6 +3,7 @@ using Rnn.Simd.Cells;
 using Rnn.Simd.Kernels;
 using Rnn.Simd.Network;
 using static Rnn.Simd.Tests.Infrastructure.RecurrentTestKit;
+using Rnn.Simd.Tests.Infrastructure;
 
 namespace Rnn.Simd.Tests.Cells;
 
@@ -17,7 +18,7 @@ public class StatefulInferenceTests
         var data = new TheoryData<CellType, int, IsaPath>();
         foreach (CellType c in AllCells)
             for (int layers = 1; layers <= 2; layers++)
-                foreach (IsaPath p in Isa.SupportedPaths) data.Add(c, layers, p);
+                foreach (IsaPath p in TestPaths.All) data.Add(c, layers, p);
         return data;
     }
 
@@ -75,7 +76,7 @@ public class StatefulInferenceTests
     {
         var data = new TheoryData<CellType, IsaPath>();
         foreach (CellType c in new[] { CellType.Lstm, CellType.Gru })
-            foreach (IsaPath p in Isa.SupportedPaths) data.Add(c, p);
+            foreach (IsaPath p in TestPaths.All) data.Add(c, p);
         return data;
     }
 

@@ -10,15 +10,15 @@ public static class TestHelpers
     public static TheoryData<IsaPath> SupportedPaths()
     {
         var data = new TheoryData<IsaPath>();
-        foreach (IsaPath p in Isa.SupportedPaths) data.Add(p);
+        foreach (IsaPath p in TestPaths.All) data.Add(p);
         return data;
     }
 
     /// <summary>The supported paths as an array (no interface enumerator, so loops over it do not allocate).</summary>
     public static IsaPath[] PathArray()
     {
-        var paths = new IsaPath[Isa.SupportedPaths.Count];
-        for (int i = 0; i < paths.Length; i++) paths[i] = Isa.SupportedPaths[i];
+        var paths = new IsaPath[TestPaths.All.Count];
+        for (int i = 0; i < paths.Length; i++) paths[i] = TestPaths.All[i];
         return paths;
     }
 

@@ -2,6 +2,7 @@ using System.Numerics;
 using Rnn.Simd.Kernels;
 using Rnn.Simd.Kernels.GemmCore;
 using static Rnn.Simd.Tests.Infrastructure.RecurrentTestKit;
+using Rnn.Simd.Tests.Infrastructure;
 
 namespace Rnn.Simd.Tests.Kernels;
 
@@ -17,7 +18,7 @@ public class GemmPartialRowsTests
     public static TheoryData<IsaPath> Paths()
     {
         var d = new TheoryData<IsaPath>();
-        foreach (IsaPath p in Isa.SupportedPaths) d.Add(p);
+        foreach (IsaPath p in TestPaths.All) d.Add(p);
         return d;
     }
 

@@ -1,4 +1,5 @@
 using Rnn.Simd.Kernels;
+using Rnn.Simd.Tests.Infrastructure;
 
 namespace Rnn.Simd.Tests.Kernels;
 
@@ -12,7 +13,7 @@ public sealed class GemmSmallMStrideTests
     public static TheoryData<IsaPath, int, int, int, int> Cases()
     {
         var data = new TheoryData<IsaPath, int, int, int, int>();
-        foreach (IsaPath path in Isa.SupportedPaths)
+        foreach (IsaPath path in TestPaths.All)
         {
             foreach ((int m, int n, int k, int ldb) in new[] { (32, 500, 130, 512), (20, 2048, 300, 2048), (47, 131, 17, 512), (8, 509, 64, 512), (32, 64, 9, 2048) })
                 data.Add(path, m, n, k, ldb);

@@ -4,6 +4,7 @@ using Rnn.Simd.Kernels;
 using Rnn.Simd.Tests.Reference;
 using Rnn.Simd.Training.Optimizers;
 using Rnn.Simd.Training.Regularization;
+using Rnn.Simd.Tests.Infrastructure;
 
 namespace Rnn.Simd.Tests.Optimizers;
 
@@ -36,7 +37,7 @@ public class ClippingAndRegularizationTests
             float[] f = RandomVector<float>(n, rng);
             double[] d = RandomVector<double>(n, rng);
             double fRef = ReferenceNorm<float>(f), dRef = ReferenceNorm<double>(d);
-            foreach (IsaPath path in Isa.SupportedPaths)
+            foreach (IsaPath path in TestPaths.All)
             {
                 // Accumulated in double on every path: only the summation order differs from the reference.
                 Assert.Equal(fRef, GradientClipping.GlobalNorm<float>(f, path), 1e-13 * (1 + fRef));
@@ -50,7 +51,7 @@ public class ClippingAndRegularizationTests
     {
         float[] g = new float[100];
         Array.Fill(g, 1e30f);
-        foreach (IsaPath path in Isa.SupportedPaths)
+        foreach (IsaPath path in TestPaths.All)
             Assert.Equal(1e31, GradientClipping.GlobalNorm<float>(g, path), 1e31 * 1e-6);
         g[57] = float.NaN;
         Assert.True(double.IsNaN(GradientClipping.GlobalNorm<float>(g)));
@@ -66,7 +67,7 @@ public class ClippingAndRegularizationTests
         double maxNorm = 0.01 + Pick(maxNormRaw, 1000) / 50.0;
         var rng = new Rng((ulong)(uint)seed);
         float[] g = RandomVector<float>(n, rng, 10);
-        foreach (IsaPath path in Isa.SupportedPaths)
+        foreach (IsaPath path in TestPaths.All)
         {
             float scale = GradientClipping.ScaleForMaxNorm<float>(g, maxNorm, out double norm, path);
             Assert.InRange(scale, 0f, 1f);
@@ -92,7 +93,7 @@ public class ClippingAndRegularizationTests
         {
             var rng = new Rng(100 + (ulong)n);
             double[] source = RandomVector<double>(n, rng, 5);
-            foreach (IsaPath path in Isa.SupportedPaths)
+            foreach (IsaPath path in TestPaths.All)
             {
                 double[] d = (double[])source.Clone();
                 float[] f = source.Select(x => (float)x).ToArray();
@@ -105,7 +106,7 @@ public class ClippingAndRegularizationTests
                 }
             }
         }
-        foreach (IsaPath path in Isa.SupportedPaths)
+        foreach (IsaPath path in TestPaths.All)
         {
             // NaN survives clamping in every lane position, in the main loop and in the overlapping last vector.
             for (int at = 0; at < 37; at += 5)
@@ -134,7 +135,7 @@ public class ClippingAndRegularizationTests
             float[] f = RandomVector<float>(n, rng);
             double[] d = f.Select(x => (double)x).ToArray();
             double expected = OptimizerReference.Penalty(d, mask, 0.03, 0.2);
-            foreach (IsaPath path in Isa.SupportedPaths)
+            foreach (IsaPath path in TestPaths.All)
             {
                 Assert.Equal(expected, plan.Penalty<float>(f, path), 1e-12 * (1 + expected));
                 Assert.Equal(expected, plan.Penalty<double>(d, path), 1e-12 * (1 + expected));

@@ -2,6 +2,7 @@ using Rnn.Simd.Kernels;
 using Rnn.Simd.Network;
 using Rnn.Simd.Training.Optimizers;
 using Rnn.Simd.Training.Regularization;
+using Rnn.Simd.Tests.Infrastructure;
 
 namespace Rnn.Simd.Tests.Optimizers;
 
@@ -103,7 +104,7 @@ public class OptimizerBehaviourTests
     public void EachOptimizer_LowersALeastSquaresLoss(OptimizerKind kind, double learningRate, int steps)
     {
         var problem = new LeastSquares(11);
-        foreach (IsaPath path in Isa.SupportedPaths)
+        foreach (IsaPath path in TestPaths.All)
         {
             Optimizer<float> o = OptimizerFactory.Create<float>(kind, Cols, path: path);
             var w = new float[Cols];
@@ -202,7 +203,7 @@ public class OptimizerAllocationTests
         for (int i = 0; i < n; i++) { p[i] = (float)rng.NextUniform(-1, 1); g[i] = (float)rng.NextUniform(-1, 1); }
         foreach (OptimizerKind kind in OptimizerFactory.AllKinds)
         {
-            foreach (IsaPath path in Isa.SupportedPaths)
+            foreach (IsaPath path in TestPaths.All)
             {
                 Optimizer<float> o = OptimizerFactory.Create<float>(kind, n, plan, path);
                 o.ClipValue = 0.5;

@@ -5,6 +5,7 @@ using Rnn.Simd.Tests.Reference;
 using Rnn.Simd.Training.Optimizers;
 using Rnn.Simd.Training.Regularization;
 using Rule = Rnn.Simd.Tests.Reference.OptimizerReference.Rule;
+using Rnn.Simd.Tests.Infrastructure;
 
 namespace Rnn.Simd.Tests.Optimizers;
 
@@ -223,7 +224,7 @@ public static class OptimizerHarness
     public static void CheckAllPaths<T>(OptimizerKind kind, int n, ulong seed, bool defaults = false) where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
         (T[] P, T[][] S)? scalar = null;
-        foreach (IsaPath path in Isa.SupportedPaths)
+        foreach (IsaPath path in TestPaths.All)
         {
             var r = CheckOneStep<T>(kind, n, seed, path, defaults);
             if (scalar is null) { scalar = r; continue; }

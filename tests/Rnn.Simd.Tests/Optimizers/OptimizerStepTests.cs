@@ -4,6 +4,7 @@ using Rnn.Simd.Kernels;
 using Rnn.Simd.Tests.Reference;
 using Rnn.Simd.Training.Optimizers;
 using Rnn.Simd.Training.Regularization;
+using Rnn.Simd.Tests.Infrastructure;
 
 namespace Rnn.Simd.Tests.Optimizers;
 
@@ -58,7 +59,7 @@ public class OptimizerStepTests
     private static void FirstSteps<T>(OptimizerKind kind) where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
         const int n = 45;
-        foreach (IsaPath path in Isa.SupportedPaths)
+        foreach (IsaPath path in TestPaths.All)
         {
             var rng = new Rng(77 + (ulong)kind);
             OptimizerReference.Config c = OptimizerHarness.RandomConfig(kind, rng, defaults: true) with { Clip = double.PositiveInfinity, Scale = 1 };
@@ -185,7 +186,7 @@ public class OptimizerStepTests
     [MemberData(nameof(OptimizerHarness.KindData), MemberType = typeof(OptimizerHarness))]
     public void NaNGradient_Propagates_NeverHidden(OptimizerKind kind)
     {
-        foreach (IsaPath path in Isa.SupportedPaths)
+        foreach (IsaPath path in TestPaths.All)
         {
             Optimizer<float> o = OptimizerFactory.Create<float>(kind, 37, RegularizationPlan.Uniform(37, 0.01, 0.01), path);
             o.ClipValue = 1;

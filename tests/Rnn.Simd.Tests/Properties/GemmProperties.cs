@@ -39,7 +39,7 @@ public class GemmProperties
         int padA = Pick(pads, 5), padB = Pick(pads / 5, 5), padC = Pick(pads / 25, 5);
         (double alpha, double beta) = AlphaBeta[Pick(alphaBeta, AlphaBeta.Length)];
         var p = new GemmProblem<T>(m, n, k, transA, transB, padA, padB, padC, alpha, beta, seed);
-        foreach (IsaPath path in Isa.SupportedPaths)
+        foreach (IsaPath path in TestPaths.All)
         {
             p.Verify(p.RunUnpacked(path), $"unpacked on {path}");
             p.Verify(p.RunPacked(path), $"packed on {path}");

@@ -5,6 +5,7 @@ using Rnn.Simd.Network;
 using Rnn.Simd.Tests.Reference;
 using Rnn.Simd.Training.Bptt;
 using static Rnn.Simd.Tests.Infrastructure.RecurrentTestKit;
+using Rnn.Simd.Tests.Infrastructure;
 
 namespace Rnn.Simd.Tests.Properties;
 
@@ -35,7 +36,7 @@ public class TruncatedBpttProperties
         RecurrentReference.Gradient expected = reference.TruncatedGradient(x, t, c.Batch, c.Schedule.BackwardSteps, c.Schedule.ForwardSteps,
             RecurrentReference.State.From(reference, init));
 
-        foreach (IsaPath path in Isa.SupportedPaths)
+        foreach (IsaPath path in TestPaths.All)
         {
             RecurrentNetwork<double> net = c.Network(path);
             var engine = new TruncatedBptt<double>(net, c.Batch, c.Schedule);
@@ -103,7 +104,7 @@ public class TruncatedBpttProperties
         double[] losses = RunWindows<double>(engine, ToDouble<float>(xf), ToDouble<float>(tf));
         double[] grads = net.Gradients.ToArray();
 
-        foreach (IsaPath path in Isa.SupportedPaths)
+        foreach (IsaPath path in TestPaths.All)
         {
             RecurrentNetwork<float> netF = Copy<double, float>(net, path);
             var engineF = new TruncatedBptt<float>(netF, c.Batch, c.Schedule);
@@ -121,7 +122,7 @@ public class TruncatedBpttProperties
     public void BatchedStreams_EqualSeparateStreams(int cell, int act, int input, int h1, int h2, int output, int streams, int steps, int seed)
     {
         var c = RecurrentCase.Decode(CellOf(cell), true, input, h1, h2, output, streams, 0, 0, steps, seed, ActivationOf(act));
-        foreach (IsaPath path in Isa.SupportedPaths)
+        foreach (IsaPath path in TestPaths.All)
         {
             CheckStreams<float>(c, path);
             CheckStreams<double>(c, path);

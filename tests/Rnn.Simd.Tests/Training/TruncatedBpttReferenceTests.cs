@@ -4,6 +4,7 @@ using Rnn.Simd.Network;
 using Rnn.Simd.Tests.Reference;
 using Rnn.Simd.Training.Bptt;
 using static Rnn.Simd.Tests.Infrastructure.RecurrentTestKit;
+using Rnn.Simd.Tests.Infrastructure;
 
 namespace Rnn.Simd.Tests.Training;
 
@@ -30,7 +31,7 @@ public class TruncatedBpttReferenceTests
         var data = new TheoryData<CellType, int, IsaPath>();
         foreach (CellType c in AllCells)
             for (int layers = 1; layers <= 2; layers++)
-                foreach (IsaPath p in Isa.SupportedPaths) data.Add(c, layers, p);
+                foreach (IsaPath p in TestPaths.All) data.Add(c, layers, p);
         return data;
     }
 
@@ -88,7 +89,7 @@ public class TruncatedBpttReferenceTests
     public void ReferenceForward_MatchesNetworkForward_EveryElmanActivation(Activation act)
     {
         const int batch = 2, steps = 20;
-        foreach (IsaPath path in Isa.SupportedPaths)
+        foreach (IsaPath path in TestPaths.All)
         {
             var net = new RecurrentNetwork<double>(SmallArch(CellType.Elman, 2, act), 21, path);
             double[] x = Uniform(22, steps * batch * 3);
@@ -236,7 +237,7 @@ public class TruncatedBpttReferenceTests
         var arch = new NetworkArchitecture(cell, 20, [40], 3);
         double[] x = Uniform(57, steps * batch * 20), target = Uniform(58, steps * batch * 3);
         RecurrentReference.Gradient? expected = null;
-        foreach (IsaPath path in Isa.SupportedPaths)
+        foreach (IsaPath path in TestPaths.All)
         {
             var net = new RecurrentNetwork<double>(arch, 56, path);
             if (expected is null)

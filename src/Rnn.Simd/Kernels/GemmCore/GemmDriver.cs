@@ -5,6 +5,8 @@ using System.Runtime.Intrinsics.X86;
 using Rnn.Simd.Kernels.Operators;
 using static Rnn.Simd.Kernels.GemmCore.GemmBlocking;
 
+using Rnn.Simd.Kernels.Simd;
+
 namespace Rnn.Simd.Kernels.GemmCore;
 
 /// <summary>The operands of one GEMM call as raw pointers (the caller keeps them pinned for the call).</summary>
@@ -27,21 +29,19 @@ internal unsafe struct GemmArgs<T> where T : unmanaged
 /// </summary>
 internal static unsafe class GemmDriver
 {
-    public static int PanelWidth<T>(IsaPath path) where T : unmanaged, IBinaryFloatingPointIeee754<T> => path switch
+    /// <summary>NR, the column width of the packed B panels the micro-kernel of <paramref name="path"/> reads.</summary>
+    public static int PanelWidth<T>(IsaPath path) where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
-        IsaPath.Vector512 => MicroKernel8x2V512<T>.NR,
-        IsaPath.Vector256 => MicroKernel6x2V256<T>.NR,
-        IsaPath.Vector128 => MicroKernel6x2V128<T>.NR,
-        _ => MicroKernel4x4Scalar<T>.NR,
-    };
+        IsaPath p = Isa.Resolve(path);
+        return p == IsaPath.Scalar ? MicroKernel4x4Scalar<T>.NR : 2 * IsaDispatch.Lanes<T>(p);
+    }
 
-    public static int PanelHeight<T>(IsaPath path) where T : unmanaged, IBinaryFloatingPointIeee754<T> => path switch
+    /// <summary>MR, the row height of the packed A panels of <paramref name="path"/>.</summary>
+    public static int PanelHeight<T>(IsaPath path) where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
-        IsaPath.Vector512 => MicroKernel8x2V512<T>.MR,
-        IsaPath.Vector256 => MicroKernel6x2V256<T>.MR,
-        IsaPath.Vector128 => MicroKernel6x2V128<T>.MR,
-        _ => MicroKernel4x4Scalar<T>.MR,
-    };
+        IsaPath p = Isa.Resolve(path);
+        return p == IsaPath.Scalar ? MicroKernel4x4Scalar<T>.MR : MicroKernelShape.Rows(IsaDispatch.Lanes<T>(p) * Unsafe.SizeOf<T>());
+    }
 
     /// <summary>Checks a stored operand of logical shape rows x cols (op applied) against its span length and leading dimension.</summary>
     public static void ValidateOperand(Transpose transpose, int rows, int cols, int length, int ld, string name, string ldName)
@@ -259,7 +259,7 @@ internal static unsafe class GemmDriver
                             {
                                 TK.Run(kc, ap, bp, ldb, cp, g.Ldc, g.Alpha, beta);
                             }
-                            else if (ncols == nr && PartialRows<T, TK>(kc, ap, bp, ldb, cp, g.Ldc, g.Alpha, beta, nrows))
+                            else if (ncols == nr && TK.RunPartialRows(kc, ap, bp, ldb, cp, g.Ldc, g.Alpha, beta, nrows))
                             {
                             }
                             else
@@ -272,22 +272,6 @@ internal static unsafe class GemmDriver
                 }
             }
         }
-    }
-
-    /// <summary>
-    /// The last MR panel of A when it holds fewer than MR rows and the columns are full: only its valid rows are
-    /// computed (same per-element order as the full kernel). False when the path has no such kernel (scalar), and
-    /// the caller goes through the edge tile.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static bool PartialRows<T, TK>(nint kc, T* a, T* b, nint ldb, T* c, nint ldc, T alpha, T beta, int rows)
-        where T : unmanaged, IBinaryFloatingPointIeee754<T>
-        where TK : IGemmMicroKernel<T>
-    {
-        if (typeof(TK) == typeof(MicroKernel6x2V256<T>)) { PartialRowsV256<T>.Run(kc, a, TK.MR, b, ldb, c, ldc, alpha, beta, rows); return true; }
-        if (typeof(TK) == typeof(MicroKernel8x2V512<T>)) { PartialRowsV512<T>.Run(kc, a, TK.MR, b, ldb, c, ldc, alpha, beta, rows); return true; }
-        if (typeof(TK) == typeof(MicroKernel6x2V128<T>)) { PartialRowsV128<T>.Run(kc, a, TK.MR, b, ldb, c, ldc, alpha, beta, rows); return true; }
-        return false;
     }
 
     /// <summary>
@@ -307,7 +291,7 @@ internal static unsafe class GemmDriver
             if (beta == T.Zero)
                 for (int j = 0; j < cols; j++) ci[j] = alpha * t[j];
             else
-                for (int j = 0; j < cols; j++) ci[j] = VectorHelpers.MulAdd(alpha, t[j], beta * ci[j]);
+                for (int j = 0; j < cols; j++) ci[j] = T.FusedMultiplyAdd(alpha, t[j], beta * ci[j]);
         }
     }
 
@@ -322,39 +306,34 @@ internal static unsafe class GemmDriver
         }
     }
 
-    /// <summary>One-row product on the given path. x is op(A)'s single row (contiguous, K elements).</summary>
+    /// <summary>One-row product on the given path (resolved). x is op(A)'s single row (contiguous, K elements).</summary>
     public static void OneRow<T>(IsaPath path, in GemmArgs<T> g, T* x)
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
-        if (g.PackedB != null)
+        var job = new OneRowJob<T>(g, x);
+        IsaDispatch.Run<T, OneRowJob<T>>(path, ref job);
+    }
+
+    private readonly struct OneRowJob<T>(GemmArgs<T> g, T* x) : IVecJob<T> where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        public void Run<TV>() where TV : unmanaged, IVec<TV, T>
         {
-            switch (path)
+            if (TV.Count > 1)
             {
-                case IsaPath.Vector512: OneRowV512<T>.Packed(g.K, x, g.PackedB, g.N, g.C, g.Alpha, g.Beta); return;
-                case IsaPath.Vector256: OneRowV256<T>.Packed(g.K, x, g.PackedB, g.N, g.C, g.Alpha, g.Beta); return;
-                case IsaPath.Vector128: OneRowV128<T>.Packed(g.K, x, g.PackedB, g.N, g.C, g.Alpha, g.Beta); return;
+                if (g.PackedB != null) OneRow<T, TV>.Packed(g.K, x, g.PackedB, g.N, g.C, g.Alpha, g.Beta);
+                else OneRow<T, TV>.Rows(g.K, x, g.B, g.Ldb, g.N, g.C, g.Alpha, g.Beta);
+                return;
             }
+            // The scalar path: one chain per output over the scalar panels (NR = 4) or the rows of B.
             int nr = MicroKernel4x4Scalar<T>.NR;
             for (int j = 0; j < g.N; j++)
             {
-                T* panel = g.PackedB + (nint)(j / nr) * g.K * nr + j % nr;
+                T* col = g.PackedB != null ? g.PackedB + (nint)(j / nr) * g.K * nr + j % nr : g.B + j;
+                nint step = g.PackedB != null ? nr : g.Ldb;
                 T acc = T.Zero;
-                for (int kk = 0; kk < g.K; kk++) acc = VectorHelpers.MulAdd(x[kk], panel[kk * nr], acc);
-                g.C[j] = g.Beta == T.Zero ? g.Alpha * acc : VectorHelpers.MulAdd(g.Alpha, acc, g.Beta * g.C[j]);
+                for (int kk = 0; kk < g.K; kk++) acc = T.FusedMultiplyAdd(x[kk], col[kk * step], acc);
+                g.C[j] = g.Beta == T.Zero ? g.Alpha * acc : T.FusedMultiplyAdd(g.Alpha, acc, g.Beta * g.C[j]);
             }
-            return;
-        }
-        switch (path)
-        {
-            case IsaPath.Vector512: OneRowV512<T>.Rows(g.K, x, g.B, g.Ldb, g.N, g.C, g.Alpha, g.Beta); return;
-            case IsaPath.Vector256: OneRowV256<T>.Rows(g.K, x, g.B, g.Ldb, g.N, g.C, g.Alpha, g.Beta); return;
-            case IsaPath.Vector128: OneRowV128<T>.Rows(g.K, x, g.B, g.Ldb, g.N, g.C, g.Alpha, g.Beta); return;
-        }
-        for (int j = 0; j < g.N; j++)
-        {
-            T acc = T.Zero;
-            for (int kk = 0; kk < g.K; kk++) acc = VectorHelpers.MulAdd(x[kk], g.B[kk * g.Ldb + j], acc);
-            g.C[j] = g.Beta == T.Zero ? g.Alpha * acc : VectorHelpers.MulAdd(g.Alpha, acc, g.Beta * g.C[j]);
         }
     }
 }

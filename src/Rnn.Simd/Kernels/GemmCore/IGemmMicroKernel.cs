@@ -17,4 +17,17 @@ internal unsafe interface IGemmMicroKernel<T> where T : unmanaged
     /// starts at b + k·ldb: ldb = NR for a packed panel, or the row stride of B when it is read in place.
     /// </summary>
     static abstract void Run(nint kc, T* a, T* b, nint ldb, T* c, nint ldc, T alpha, T beta);
+
+    /// <summary>
+    /// The first <paramref name="rows"/> (&lt; MR) rows of a tile with full NR columns, bitwise as <see cref="Run"/>
+    /// would give them; false when the kernel has no such form (the caller then goes through the edge tile).
+    /// </summary>
+    static abstract bool RunPartialRows(nint kc, T* a, T* b, nint ldb, T* c, nint ldc, T alpha, T beta, int rows);
+}
+
+/// <summary>The tile height of the vector micro-kernel per register size.</summary>
+internal static class MicroKernelShape
+{
+    /// <summary>MR for registers of <paramref name="registerBytes"/> bytes: 8 with 32 registers of 64 bytes (AVX-512), else 6.</summary>
+    public static int Rows(int registerBytes) => registerBytes == 64 ? 8 : 6;
 }

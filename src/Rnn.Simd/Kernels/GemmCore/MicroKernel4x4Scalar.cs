@@ -43,4 +43,7 @@ internal readonly unsafe struct MicroKernel4x4Scalar<T> : IGemmMicroKernel<T> wh
             c[3 * ldc + 0] = MulAdd(alpha, c30, beta * c[3 * ldc + 0]); c[3 * ldc + 1] = MulAdd(alpha, c31, beta * c[3 * ldc + 1]); c[3 * ldc + 2] = MulAdd(alpha, c32, beta * c[3 * ldc + 2]); c[3 * ldc + 3] = MulAdd(alpha, c33, beta * c[3 * ldc + 3]);
         }
     }
+
+    /// <summary>No partial-row form: the driver computes a short last panel through the edge tile.</summary>
+    public static bool RunPartialRows(nint kc, T* a, T* b, nint ldb, T* c, nint ldc, T alpha, T beta, int rows) => false;
 }

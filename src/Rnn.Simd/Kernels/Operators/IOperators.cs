@@ -1,22 +1,30 @@
-using System.Runtime.Intrinsics;
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using Rnn.Simd.Kernels.Simd;
 
 namespace Rnn.Simd.Kernels.Operators;
 
-/// <summary>An element-wise operator <c>f(x)</c> with a scalar form and one form per vector width (TensorPrimitives pattern).</summary>
-/// <remarks>All four forms must compute the same function; the scalar form is used for tails shorter than a vector.</remarks>
-internal interface IUnaryOperator<T> where T : unmanaged
+/// <summary>An element-wise operator <c>f(x)</c>, written once over the width abstraction (TensorPrimitives pattern,
+/// one body for every width including the scalar one).</summary>
+internal interface IUnaryOperator<T> where T : unmanaged, IBinaryFloatingPointIeee754<T>
 {
-    static abstract T Invoke(T x);
-    static abstract Vector128<T> Invoke(Vector128<T> x);
-    static abstract Vector256<T> Invoke(Vector256<T> x);
-    static abstract Vector512<T> Invoke(Vector512<T> x);
+    static abstract TV Invoke<TV>(TV x) where TV : unmanaged, IVec<TV, T>;
 }
 
-/// <summary>An element-wise operator <c>f(x, y)</c> with a scalar form and one form per vector width.</summary>
-internal interface IBinaryOperator<T> where T : unmanaged
+/// <summary>An element-wise operator <c>f(x, y)</c>, written once over the width abstraction.</summary>
+internal interface IBinaryOperator<T> where T : unmanaged, IBinaryFloatingPointIeee754<T>
 {
-    static abstract T Invoke(T x, T y);
-    static abstract Vector128<T> Invoke(Vector128<T> x, Vector128<T> y);
-    static abstract Vector256<T> Invoke(Vector256<T> x, Vector256<T> y);
-    static abstract Vector512<T> Invoke(Vector512<T> x, Vector512<T> y);
+    static abstract TV Invoke<TV>(TV x, TV y) where TV : unmanaged, IVec<TV, T>;
+}
+
+/// <summary>Scalar calls of the operators (the scalar width, so the same formula as every vector lane).</summary>
+internal static class ScalarOp
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static T Invoke<T, TOp>(T x) where T : unmanaged, IBinaryFloatingPointIeee754<T> where TOp : IUnaryOperator<T>
+        => TOp.Invoke(Vec1<T>.Create(x)).Value;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static T Invoke<T, TOp>(T x, T y) where T : unmanaged, IBinaryFloatingPointIeee754<T> where TOp : IBinaryOperator<T>
+        => TOp.Invoke(Vec1<T>.Create(x), Vec1<T>.Create(y)).Value;
 }

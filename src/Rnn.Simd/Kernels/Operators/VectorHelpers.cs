@@ -70,17 +70,4 @@ internal static class VectorHelpers
 
     /// <summary>True for float and double, the element types the kernels support.</summary>
     public static bool IsSupportedType<T>() => typeof(T) == typeof(float) || typeof(T) == typeof(double);
-
-    /// <summary>A vector whose lanes hold +1 with the sign of x (x = NaN gives +1 or -1 by its sign bit).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<T> SignedOne<T>(Vector512<T> x) where T : unmanaged, INumberBase<T>
-        => (x & Vector512.Create(-T.Zero)) | Vector512<T>.One;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<T> SignedOne<T>(Vector256<T> x) where T : unmanaged, INumberBase<T>
-        => (x & Vector256.Create(-T.Zero)) | Vector256<T>.One;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector128<T> SignedOne<T>(Vector128<T> x) where T : unmanaged, INumberBase<T>
-        => (x & Vector128.Create(-T.Zero)) | Vector128<T>.One;
 }

@@ -1,9 +1,9 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
-using System.Runtime.Intrinsics;
 using Rnn.Simd.Kernels;
 using Rnn.Simd.Training.Regularization;
-using static Rnn.Simd.Kernels.Operators.VectorHelpers;
+using Rnn.Simd.Kernels.Simd;
+using Rnn.Simd.Kernels.Updates;
 
 namespace Rnn.Simd.Training.Optimizers;
 
@@ -51,30 +51,10 @@ internal readonly struct AdagradOperator<T>(T learningRate, T epsilon) : IUpdate
     public static int StateCount => 1;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void Invoke(ref T p, T g, ref T sum, ref T s1, ref T s2)
+    public void Invoke<TV>(ref TV p, TV g, ref TV sum, ref TV s1, ref TV s2) where TV : unmanaged, IVec<TV, T>
     {
-        sum = MulAdd(g, g, sum);
-        p = MulAdd(_negLr, g / T.Sqrt(sum + _eps), p);
+        sum = TV.MulAdd(g, g, sum);
+        p = TV.MulAdd(TV.Create(_negLr), g / TV.Sqrt(sum + TV.Create(_eps)), p);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void Invoke(ref Vector128<T> p, Vector128<T> g, ref Vector128<T> sum, ref Vector128<T> s1, ref Vector128<T> s2)
-    {
-        sum = MulAdd(g, g, sum);
-        p = MulAdd(Vector128.Create(_negLr), g / Vector128.Sqrt(sum + Vector128.Create(_eps)), p);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void Invoke(ref Vector256<T> p, Vector256<T> g, ref Vector256<T> sum, ref Vector256<T> s1, ref Vector256<T> s2)
-    {
-        sum = MulAdd(g, g, sum);
-        p = MulAdd(Vector256.Create(_negLr), g / Vector256.Sqrt(sum + Vector256.Create(_eps)), p);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void Invoke(ref Vector512<T> p, Vector512<T> g, ref Vector512<T> sum, ref Vector512<T> s1, ref Vector512<T> s2)
-    {
-        sum = MulAdd(g, g, sum);
-        p = MulAdd(Vector512.Create(_negLr), g / Vector512.Sqrt(sum + Vector512.Create(_eps)), p);
-    }
 }

@@ -1,9 +1,9 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
-using System.Runtime.Intrinsics;
 using Rnn.Simd.Kernels;
 using Rnn.Simd.Training.Regularization;
-using static Rnn.Simd.Kernels.Operators.VectorHelpers;
+using Rnn.Simd.Kernels.Simd;
+using Rnn.Simd.Kernels.Updates;
 
 namespace Rnn.Simd.Training.Optimizers;
 
@@ -110,34 +110,11 @@ internal readonly struct AdamOperator<T>(T beta1, T oneMinusBeta1, T beta2, T on
     public static int StateCount => 2;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void Invoke(ref T p, T g, ref T m, ref T v, ref T s2)
+    public void Invoke<TV>(ref TV p, TV g, ref TV m, ref TV v, ref TV s2) where TV : unmanaged, IVec<TV, T>
     {
-        m = MulAdd(_b1, m, _omb1 * g);
-        v = MulAdd(_omb2 * g, g, _b2 * v);
-        p = MulAdd(_negStep, m / MulAdd(T.Sqrt(v), _c2, _eps), p);
+        m = TV.MulAdd(TV.Create(_b1), m, TV.Create(_omb1) * g);
+        v = TV.MulAdd(TV.Create(_omb2) * g, g, TV.Create(_b2) * v);
+        p = TV.MulAdd(TV.Create(_negStep), m / TV.MulAdd(TV.Sqrt(v), TV.Create(_c2), TV.Create(_eps)), p);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void Invoke(ref Vector128<T> p, Vector128<T> g, ref Vector128<T> m, ref Vector128<T> v, ref Vector128<T> s2)
-    {
-        m = MulAdd(Vector128.Create(_b1), m, Vector128.Create(_omb1) * g);
-        v = MulAdd(Vector128.Create(_omb2) * g, g, Vector128.Create(_b2) * v);
-        p = MulAdd(Vector128.Create(_negStep), m / MulAdd(Vector128.Sqrt(v), Vector128.Create(_c2), Vector128.Create(_eps)), p);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void Invoke(ref Vector256<T> p, Vector256<T> g, ref Vector256<T> m, ref Vector256<T> v, ref Vector256<T> s2)
-    {
-        m = MulAdd(Vector256.Create(_b1), m, Vector256.Create(_omb1) * g);
-        v = MulAdd(Vector256.Create(_omb2) * g, g, Vector256.Create(_b2) * v);
-        p = MulAdd(Vector256.Create(_negStep), m / MulAdd(Vector256.Sqrt(v), Vector256.Create(_c2), Vector256.Create(_eps)), p);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void Invoke(ref Vector512<T> p, Vector512<T> g, ref Vector512<T> m, ref Vector512<T> v, ref Vector512<T> s2)
-    {
-        m = MulAdd(Vector512.Create(_b1), m, Vector512.Create(_omb1) * g);
-        v = MulAdd(Vector512.Create(_omb2) * g, g, Vector512.Create(_b2) * v);
-        p = MulAdd(Vector512.Create(_negStep), m / MulAdd(Vector512.Sqrt(v), Vector512.Create(_c2), Vector512.Create(_eps)), p);
-    }
 }

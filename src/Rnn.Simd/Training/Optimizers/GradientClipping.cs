@@ -1,7 +1,7 @@
 using System.Numerics;
-using System.Runtime.Intrinsics;
 using Rnn.Simd.Kernels;
 using Rnn.Simd.Kernels.Operators;
+using Rnn.Simd.Kernels.Updates;
 
 namespace Rnn.Simd.Training.Optimizers;
 
@@ -76,37 +76,7 @@ public static unsafe class GradientClipping
         IsaPath resolved = Isa.Resolve(path);
         fixed (T* g = gradients)
         {
-            nint n = gradients.Length, i = 0;
-            // Clamping is idempotent, so the overlapping last vector may simply re-clamp elements already done.
-            // Native min/max with the data as second operand keep NaN (see GradientTerms).
-            switch (resolved)
-            {
-                case IsaPath.Vector512 when n >= Vector512<T>.Count:
-                {
-                    Vector512<T> hi = Vector512.Create(maxAbs), lo = -hi;
-                    for (; i < n - Vector512<T>.Count; i += Vector512<T>.Count) Vector512.MinNative(hi, Vector512.MaxNative(lo, Vector512.Load(g + i))).Store(g + i);
-                    i = n - Vector512<T>.Count;
-                    Vector512.MinNative(hi, Vector512.MaxNative(lo, Vector512.Load(g + i))).Store(g + i);
-                    return;
-                }
-                case IsaPath.Vector256 when n >= Vector256<T>.Count:
-                {
-                    Vector256<T> hi = Vector256.Create(maxAbs), lo = -hi;
-                    for (; i < n - Vector256<T>.Count; i += Vector256<T>.Count) Vector256.MinNative(hi, Vector256.MaxNative(lo, Vector256.Load(g + i))).Store(g + i);
-                    i = n - Vector256<T>.Count;
-                    Vector256.MinNative(hi, Vector256.MaxNative(lo, Vector256.Load(g + i))).Store(g + i);
-                    return;
-                }
-                case IsaPath.Vector128 when n >= Vector128<T>.Count:
-                {
-                    Vector128<T> hi = Vector128.Create(maxAbs), lo = -hi;
-                    for (; i < n - Vector128<T>.Count; i += Vector128<T>.Count) Vector128.MinNative(hi, Vector128.MaxNative(lo, Vector128.Load(g + i))).Store(g + i);
-                    i = n - Vector128<T>.Count;
-                    Vector128.MinNative(hi, Vector128.MaxNative(lo, Vector128.Load(g + i))).Store(g + i);
-                    return;
-                }
-            }
-            for (; i < n; i++) g[i] = T.Min(T.Max(g[i], -maxAbs), maxAbs);
+            Clamp.InPlace(resolved, g, gradients.Length, maxAbs);
         }
     }
 }

@@ -1,9 +1,9 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
-using System.Runtime.Intrinsics;
 using Rnn.Simd.Kernels;
 using Rnn.Simd.Training.Regularization;
-using static Rnn.Simd.Kernels.Operators.VectorHelpers;
+using Rnn.Simd.Kernels.Simd;
+using Rnn.Simd.Kernels.Updates;
 
 namespace Rnn.Simd.Training.Optimizers;
 
@@ -46,30 +46,10 @@ internal readonly struct MomentumOperator<T>(T mu, T learningRate) : IUpdateOper
     public static int StateCount => 1;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void Invoke(ref T p, T g, ref T v, ref T s1, ref T s2)
+    public void Invoke<TV>(ref TV p, TV g, ref TV v, ref TV s1, ref TV s2) where TV : unmanaged, IVec<TV, T>
     {
-        v = MulAdd(_mu, v, _negLr * g);
+        v = TV.MulAdd(TV.Create(_mu), v, TV.Create(_negLr) * g);
         p += v;
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void Invoke(ref Vector128<T> p, Vector128<T> g, ref Vector128<T> v, ref Vector128<T> s1, ref Vector128<T> s2)
-    {
-        v = MulAdd(Vector128.Create(_mu), v, Vector128.Create(_negLr) * g);
-        p += v;
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void Invoke(ref Vector256<T> p, Vector256<T> g, ref Vector256<T> v, ref Vector256<T> s1, ref Vector256<T> s2)
-    {
-        v = MulAdd(Vector256.Create(_mu), v, Vector256.Create(_negLr) * g);
-        p += v;
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void Invoke(ref Vector512<T> p, Vector512<T> g, ref Vector512<T> v, ref Vector512<T> s1, ref Vector512<T> s2)
-    {
-        v = MulAdd(Vector512.Create(_mu), v, Vector512.Create(_negLr) * g);
-        p += v;
-    }
 }

@@ -1,9 +1,9 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
-using System.Runtime.Intrinsics;
 using Rnn.Simd.Kernels;
 using Rnn.Simd.Training.Regularization;
-using static Rnn.Simd.Kernels.Operators.VectorHelpers;
+using Rnn.Simd.Kernels.Simd;
+using Rnn.Simd.Kernels.Updates;
 
 namespace Rnn.Simd.Training.Optimizers;
 
@@ -58,7 +58,7 @@ public sealed unsafe class Nesterov<T> : Optimizer<T> where T : unmanaged, IBina
         if (destination.Length < ParameterCount) ThrowHelper.ThrowDestinationTooShort(nameof(destination), ParameterCount, destination.Length);
         ReadOnlySpan<T> v = State(0);
         T negMu = -T.CreateTruncating(Mu);
-        for (int i = 0; i < parameters.Length; i++) destination[i] = MulAdd(negMu, v[i], parameters[i]);
+        for (int i = 0; i < parameters.Length; i++) destination[i] = T.FusedMultiplyAdd(negMu, v[i], parameters[i]);
     }
 
     private protected override void StepCore(T* p, T* g, T* s0, T* s1, T* s2, T learningRate, T gradientScale) =>
@@ -73,34 +73,11 @@ internal readonly struct NesterovOperator<T>(T mu, T learningRate) : IUpdateOper
     public static int StateCount => 1;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void Invoke(ref T p, T g, ref T v, ref T s1, ref T s2)
+    public void Invoke<TV>(ref TV p, TV g, ref TV v, ref TV s1, ref TV s2) where TV : unmanaged, IVec<TV, T>
     {
-        T step = _negLr * g;
-        v = MulAdd(_mu, v, step);
-        p = MulAdd(_mu, v, p + step);
+        TV mu = TV.Create(_mu), step = TV.Create(_negLr) * g;
+        v = TV.MulAdd(mu, v, step);
+        p = TV.MulAdd(mu, v, p + step);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void Invoke(ref Vector128<T> p, Vector128<T> g, ref Vector128<T> v, ref Vector128<T> s1, ref Vector128<T> s2)
-    {
-        Vector128<T> mu = Vector128.Create(_mu), step = Vector128.Create(_negLr) * g;
-        v = MulAdd(mu, v, step);
-        p = MulAdd(mu, v, p + step);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void Invoke(ref Vector256<T> p, Vector256<T> g, ref Vector256<T> v, ref Vector256<T> s1, ref Vector256<T> s2)
-    {
-        Vector256<T> mu = Vector256.Create(_mu), step = Vector256.Create(_negLr) * g;
-        v = MulAdd(mu, v, step);
-        p = MulAdd(mu, v, p + step);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void Invoke(ref Vector512<T> p, Vector512<T> g, ref Vector512<T> v, ref Vector512<T> s1, ref Vector512<T> s2)
-    {
-        Vector512<T> mu = Vector512.Create(_mu), step = Vector512.Create(_negLr) * g;
-        v = MulAdd(mu, v, step);
-        p = MulAdd(mu, v, p + step);
-    }
 }

@@ -1,6 +1,7 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using Rnn.Simd.Kernels;
+using Rnn.Simd.Kernels.Updates;
 using Rnn.Simd.Kernels.Operators;
 using Rnn.Simd.Training.Regularization;
 

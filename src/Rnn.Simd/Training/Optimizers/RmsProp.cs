@@ -1,9 +1,9 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
-using System.Runtime.Intrinsics;
 using Rnn.Simd.Kernels;
 using Rnn.Simd.Training.Regularization;
-using static Rnn.Simd.Kernels.Operators.VectorHelpers;
+using Rnn.Simd.Kernels.Simd;
+using Rnn.Simd.Kernels.Updates;
 
 namespace Rnn.Simd.Training.Optimizers;
 
@@ -103,32 +103,12 @@ internal readonly struct RmsPropOperator<T>(T rho, T delta, T learningRate, T ep
     public static int StateCount => 1;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void Invoke(ref T p, T g, ref T r, ref T s1, ref T s2)
+    public void Invoke<TV>(ref TV p, TV g, ref TV r, ref TV s1, ref TV s2) where TV : unmanaged, IVec<TV, T>
     {
-        r = MulAdd(_delta * g, g, _rho * r);
-        p = MulAdd(_negLr, g / (T.Sqrt(r) + _eps), p);
+        r = TV.MulAdd(TV.Create(_delta) * g, g, TV.Create(_rho) * r);
+        p = TV.MulAdd(TV.Create(_negLr), g / (TV.Sqrt(r) + TV.Create(_eps)), p);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void Invoke(ref Vector128<T> p, Vector128<T> g, ref Vector128<T> r, ref Vector128<T> s1, ref Vector128<T> s2)
-    {
-        r = MulAdd(Vector128.Create(_delta) * g, g, Vector128.Create(_rho) * r);
-        p = MulAdd(Vector128.Create(_negLr), g / (Vector128.Sqrt(r) + Vector128.Create(_eps)), p);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void Invoke(ref Vector256<T> p, Vector256<T> g, ref Vector256<T> r, ref Vector256<T> s1, ref Vector256<T> s2)
-    {
-        r = MulAdd(Vector256.Create(_delta) * g, g, Vector256.Create(_rho) * r);
-        p = MulAdd(Vector256.Create(_negLr), g / (Vector256.Sqrt(r) + Vector256.Create(_eps)), p);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void Invoke(ref Vector512<T> p, Vector512<T> g, ref Vector512<T> r, ref Vector512<T> s1, ref Vector512<T> s2)
-    {
-        r = MulAdd(Vector512.Create(_delta) * g, g, Vector512.Create(_rho) * r);
-        p = MulAdd(Vector512.Create(_negLr), g / (Vector512.Sqrt(r) + Vector512.Create(_eps)), p);
-    }
 }
 
 /// <summary>
@@ -144,45 +124,14 @@ internal readonly struct RmsPropGainsOperator<T>(T rho, T delta, T learningRate,
     public static int StateCount => 3;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void Invoke(ref T p, T g, ref T r, ref T gain, ref T prev)
+    public void Invoke<TV>(ref TV p, TV g, ref TV r, ref TV gain, ref TV prev) where TV : unmanaged, IVec<TV, T>
     {
-        if (g != T.Zero && prev != T.Zero) gain = T.IsNegative(g) != T.IsNegative(prev) ? gain * _down : gain + _up;
-        gain = T.Min(gain, _max);
+        TV keep = TV.EqualsMask(g, TV.Zero) | TV.EqualsMask(prev, TV.Zero);
+        TV changed = TV.ConditionalSelect(TV.IsNegative(g ^ prev), gain * TV.Create(_down), gain + TV.Create(_up));
+        gain = TV.Min(TV.ConditionalSelect(keep, gain, changed), TV.Create(_max));
         prev = g;
-        r = MulAdd(_delta * g, g, _rho * r);
-        p = MulAdd(_negLr, gain * g / (T.Sqrt(r) + _eps), p);
+        r = TV.MulAdd(TV.Create(_delta) * g, g, TV.Create(_rho) * r);
+        p = TV.MulAdd(TV.Create(_negLr), gain * g / (TV.Sqrt(r) + TV.Create(_eps)), p);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void Invoke(ref Vector128<T> p, Vector128<T> g, ref Vector128<T> r, ref Vector128<T> gain, ref Vector128<T> prev)
-    {
-        Vector128<T> keep = Vector128.Equals(g, Vector128<T>.Zero) | Vector128.Equals(prev, Vector128<T>.Zero);
-        Vector128<T> changed = Vector128.ConditionalSelect(Vector128.IsNegative(g ^ prev), gain * Vector128.Create(_down), gain + Vector128.Create(_up));
-        gain = Vector128.Min(Vector128.ConditionalSelect(keep, gain, changed), Vector128.Create(_max));
-        prev = g;
-        r = MulAdd(Vector128.Create(_delta) * g, g, Vector128.Create(_rho) * r);
-        p = MulAdd(Vector128.Create(_negLr), gain * g / (Vector128.Sqrt(r) + Vector128.Create(_eps)), p);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void Invoke(ref Vector256<T> p, Vector256<T> g, ref Vector256<T> r, ref Vector256<T> gain, ref Vector256<T> prev)
-    {
-        Vector256<T> keep = Vector256.Equals(g, Vector256<T>.Zero) | Vector256.Equals(prev, Vector256<T>.Zero);
-        Vector256<T> changed = Vector256.ConditionalSelect(Vector256.IsNegative(g ^ prev), gain * Vector256.Create(_down), gain + Vector256.Create(_up));
-        gain = Vector256.Min(Vector256.ConditionalSelect(keep, gain, changed), Vector256.Create(_max));
-        prev = g;
-        r = MulAdd(Vector256.Create(_delta) * g, g, Vector256.Create(_rho) * r);
-        p = MulAdd(Vector256.Create(_negLr), gain * g / (Vector256.Sqrt(r) + Vector256.Create(_eps)), p);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void Invoke(ref Vector512<T> p, Vector512<T> g, ref Vector512<T> r, ref Vector512<T> gain, ref Vector512<T> prev)
-    {
-        Vector512<T> keep = Vector512.Equals(g, Vector512<T>.Zero) | Vector512.Equals(prev, Vector512<T>.Zero);
-        Vector512<T> changed = Vector512.ConditionalSelect(Vector512.IsNegative(g ^ prev), gain * Vector512.Create(_down), gain + Vector512.Create(_up));
-        gain = Vector512.Min(Vector512.ConditionalSelect(keep, gain, changed), Vector512.Create(_max));
-        prev = g;
-        r = MulAdd(Vector512.Create(_delta) * g, g, Vector512.Create(_rho) * r);
-        p = MulAdd(Vector512.Create(_negLr), gain * g / (Vector512.Sqrt(r) + Vector512.Create(_eps)), p);
-    }
 }

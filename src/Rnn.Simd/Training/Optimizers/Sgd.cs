@@ -1,9 +1,9 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
-using System.Runtime.Intrinsics;
 using Rnn.Simd.Kernels;
 using Rnn.Simd.Training.Regularization;
-using static Rnn.Simd.Kernels.Operators.VectorHelpers;
+using Rnn.Simd.Kernels.Simd;
+using Rnn.Simd.Kernels.Updates;
 
 namespace Rnn.Simd.Training.Optimizers;
 
@@ -38,17 +38,7 @@ internal readonly struct SgdOperator<T>(T learningRate) : IUpdateOperator<T> whe
     public static int StateCount => 0;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void Invoke(ref T p, T g, ref T s0, ref T s1, ref T s2) => p = MulAdd(_negLr, g, p);
+    public void Invoke<TV>(ref TV p, TV g, ref TV s0, ref TV s1, ref TV s2) where TV : unmanaged, IVec<TV, T> =>
+        p = TV.MulAdd(TV.Create(_negLr), g, p);
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void Invoke(ref Vector128<T> p, Vector128<T> g, ref Vector128<T> s0, ref Vector128<T> s1, ref Vector128<T> s2) =>
-        p = MulAdd(Vector128.Create(_negLr), g, p);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void Invoke(ref Vector256<T> p, Vector256<T> g, ref Vector256<T> s0, ref Vector256<T> s1, ref Vector256<T> s2) =>
-        p = MulAdd(Vector256.Create(_negLr), g, p);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void Invoke(ref Vector512<T> p, Vector512<T> g, ref Vector512<T> s0, ref Vector512<T> s1, ref Vector512<T> s2) =>
-        p = MulAdd(Vector512.Create(_negLr), g, p);
 }
