@@ -25,12 +25,8 @@ public enum Activation
 /// <summary>Facts about cell types.</summary>
 public static class CellTypeExtensions
 {
-    /// <summary>Number of gate blocks G: the weight matrices of a layer are (G·H) x I and (G·H) x H.</summary>
-    public static int GateCount(this CellType cell) => cell switch
-    {
-        CellType.Elman => 1,
-        CellType.Lstm => 4,
-        CellType.Gru => 3,
-        _ => throw new ArgumentOutOfRangeException(nameof(cell), cell, "Unknown cell type."),
-    };
+    /// <summary>Number of gate blocks G: the weight matrices of a layer are (G·H) x I and (G·H) x H (1 Elman, 4 LSTM,
+    /// 3 GRU; each cell's definition says).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">Not a known cell type.</exception>
+    public static int GateCount(this CellType cell) => CellRegistry.Get(cell).GateCount;
 }

@@ -32,6 +32,7 @@ public sealed class NetworkArchitecture : IEquatable<NetworkArchitecture>
             _hiddenSizes[l] = hiddenSizes[l];
         }
         Cell = cell;
+        CellDefinition = CellRegistry.Get(cell);
         InputSize = inputSize;
         OutputSize = outputSize;
         Activation = activation;
@@ -49,6 +50,9 @@ public sealed class NetworkArchitecture : IEquatable<NetworkArchitecture>
     /// <summary>Cell type of every layer.</summary>
     public CellType Cell { get; }
 
+    /// <summary>The definition of <see cref="Cell"/> (gate count, bias folding, state, window tensors), from the registry.</summary>
+    internal RecurrentCell CellDefinition { get; }
+
     /// <summary>Activation of Elman cells.</summary>
     public Activation Activation { get; }
 
@@ -65,7 +69,7 @@ public sealed class NetworkArchitecture : IEquatable<NetworkArchitecture>
     public IReadOnlyList<int> HiddenSizes => _hiddenSizes;
 
     /// <summary>Gate blocks per layer (G: 1 Elman, 4 LSTM, 3 GRU).</summary>
-    public int GateCount => Cell.GateCount();
+    public int GateCount => CellDefinition.GateCount;
 
     /// <summary>Input size of layer <paramref name="layer"/>: I for the bottom layer, the hidden size below otherwise.</summary>
     public int LayerInputSize(int layer) => layer == 0 ? InputSize : _hiddenSizes[layer - 1];
@@ -86,5 +90,5 @@ public sealed class NetworkArchitecture : IEquatable<NetworkArchitecture>
 
     /// <inheritdoc/>
     public override string ToString() =>
-        $"{Cell}{(Cell == CellType.Elman ? "(" + Activation + ")" : "")} I={InputSize} H=[{string.Join(",", _hiddenSizes)}] O={OutputSize}";
+        $"{Cell}{(CellDefinition.UsesActivation ? "(" + Activation + ")" : "")} I={InputSize} H=[{string.Join(",", _hiddenSizes)}] O={OutputSize}";
 }

@@ -18,16 +18,17 @@ public sealed class NetworkState<T> where T : unmanaged, IBinaryFloatingPointIee
         Architecture = architecture;
         BatchSize = batchSize;
         int layers = architecture.NumLayers, g = architecture.GateCount;
+        Cells.RecurrentCell cell = architecture.CellDefinition;
         H = new T[layers][]; C = new T[layers][];
         Gates = new T[layers][]; Aux = new T[layers][]; Scratch = new T[layers][];
         for (int l = 0; l < layers; l++)
         {
             int h = architecture.HiddenSizes[l];
             H[l] = new T[batchSize * h];
-            bool lstm = architecture.Cell == Cells.CellType.Lstm, gru = architecture.Cell == Cells.CellType.Gru;
-            C[l] = lstm ? new T[batchSize * h] : [];
+            C[l] = cell.HasCellState ? new T[batchSize * h] : [];
             Gates[l] = new T[batchSize * g * h];
-            Aux[l] = gru ? new T[batchSize * g * h] : [];
+            int aux = cell.StepAuxiliaryLength(h);
+            Aux[l] = aux > 0 ? new T[batchSize * aux] : [];
             Scratch[l] = new T[batchSize * h];
         }
         Output = new T[batchSize * architecture.OutputSize];

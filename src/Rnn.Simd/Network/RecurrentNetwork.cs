@@ -1,7 +1,6 @@
 using System.Numerics;
 using Rnn.Simd.Cells;
 using Rnn.Simd.Kernels;
-using Rnn.Simd.Kernels.Recurrent;
 using Rnn.Simd.Kernels.Operators;
 
 namespace Rnn.Simd.Network;
@@ -28,14 +27,14 @@ public sealed class RecurrentNetwork<T> where T : unmanaged, IBinaryFloatingPoin
     private readonly T[] _parameters;
     private readonly T[] _gradients;
     private readonly object _packLock = new();
-    private readonly LayerPacks[] _packs;
+    // One cell per layer: its packed weights (batched and batch-1) and its step numerics.
+    private readonly RecurrentCell<T>[] _cells;
+    private readonly bool _batchOneStep;
     private readonly PackedMatrix<T> _readoutT;
-    private readonly int[] _recurrentBiasOffsets;
     private readonly int _readoutBiasOffset;
     private volatile int _version;
     private volatile int _packedVersion = -1;
     private volatile int _fusedVersion = -1;
-    private FusedLayerWeights<T>[]? _fused;
     private readonly int _readoutWeightOffset;
 
     /// <summary>Creates a network with PyTorch's default initialisation (every weight and bias uniform in ±1/√H of
@@ -52,20 +51,17 @@ public sealed class RecurrentNetwork<T> where T : unmanaged, IBinaryFloatingPoin
         Path = Isa.Resolve(path);
         _parameters = new T[Layout.TotalLength];
         _gradients = new T[Layout.TotalLength];
-        _packs = new LayerPacks[architecture.NumLayers];
-        int g = architecture.GateCount;
+        RecurrentCell definition = architecture.CellDefinition;
+        _batchOneStep = definition.HasBatchOneStep;
+        _cells = new RecurrentCell<T>[architecture.NumLayers];
         for (int l = 0; l < architecture.NumLayers; l++)
         {
-            int h = architecture.HiddenSizes[l], i = architecture.LayerInputSize(l);
-            _packs[l] = new LayerPacks(
-                new PackedMatrix<T>(i, g * h, Path),
-                new PackedMatrix<T>(h, g * h, Path),
-                new PackedMatrix<T>(g * h, h, Path),
-                new T[g * h]);
+            var layout = new CellLayout(architecture.LayerInputSize(l), architecture.HiddenSizes[l],
+                Layout.Get(l, ParameterKind.InputWeight).Offset, Layout.Get(l, ParameterKind.RecurrentWeight).Offset,
+                Layout.Get(l, ParameterKind.InputBias).Offset, Layout.Get(l, ParameterKind.RecurrentBias).Offset);
+            _cells[l] = definition.Create(_parameters, layout, architecture.Activation, Path);
         }
         _readoutT = new PackedMatrix<T>(architecture.TopHiddenSize, architecture.OutputSize, Path);
-        _recurrentBiasOffsets = new int[architecture.NumLayers];
-        for (int l = 0; l < architecture.NumLayers; l++) _recurrentBiasOffsets[l] = Layout.Get(l, ParameterKind.RecurrentBias).Offset;
         _readoutBiasOffset = Layout.Get(-1, ParameterKind.ReadoutBias).Offset;
         _readoutWeightOffset = Layout.Get(-1, ParameterKind.ReadoutWeight).Offset;
         ResetParameters(seed);
@@ -134,7 +130,7 @@ public sealed class RecurrentNetwork<T> where T : unmanaged, IBinaryFloatingPoin
         int b = state.BatchSize, inSize = Architecture.InputSize, outSize = Architecture.OutputSize;
         if (input.Length < b * inSize) ThrowHelper.ThrowArgument(nameof(input), $"Input has {input.Length} elements; a step of {b} stream(s) x {inSize} inputs needs {b * inSize}.");
         if (output.Length < b * outSize) ThrowHelper.ThrowDestinationTooShort(nameof(output), b * outSize, output.Length);
-        if (b == 1 && Architecture.Cell != CellType.Elman)
+        if (b == 1 && _batchOneStep)
         {
             EnsureFusedPacked();
             StepSingle(input, output, state);
@@ -145,20 +141,20 @@ public sealed class RecurrentNetwork<T> where T : unmanaged, IBinaryFloatingPoin
     }
 
     /// <summary>
-    /// One step of one stream (LSTM, GRU): each layer is one <see cref="FusedStep"/> pass over [x; h_(t-1)] per block of
-    /// hidden units (no separate input product, bias copy or gate array round trip), bitwise equal to the batched
-    /// <see cref="StepCore"/> (same summation order, same gate math).
+    /// One step of one stream for cells with a batch-1 step (<see cref="RecurrentCell{T}.StepBatchOne"/>: one pass over
+    /// [x; h_(t-1)] per block of hidden units, no separate input product, bias copy or gate array round trip), bitwise
+    /// equal to the batched <see cref="StepCore"/> (same summation order, same gate math).
     /// </summary>
     private unsafe void StepSingle(ReadOnlySpan<T> input, Span<T> output, NetworkState<T> s)
     {
-        for (int l = 0; l < _fused!.Length; l++)
+        for (int l = 0; l < _cells.Length; l++)
         {
             T[] h = s.H[l], hPrev = s.Scratch[l];
             h.AsSpan().CopyTo(hPrev);
             // The layer's input: the step's input, or the new h of the layer below.
             fixed (T* px = l == 0 ? input : s.H[l - 1])
             fixed (T* ph = h, php = hPrev, pc = s.C[l])
-                FusedStep.Run(_fused[l], px, php, pc, ph);
+                _cells[l].StepBatchOne(px, php, pc, ph);
         }
         Readout(s.H[^1], output, 1);
     }
@@ -215,12 +211,12 @@ public sealed class RecurrentNetwork<T> where T : unmanaged, IBinaryFloatingPoin
 
     private void StepCore(ReadOnlySpan<T> input, Span<T> output, NetworkState<T> s, DropoutMasks? masks = null)
     {
-        int b = s.BatchSize, g = Architecture.GateCount;
+        int b = s.BatchSize;
         ReadOnlySpan<T> x = input.Slice(0, b * Architecture.InputSize);
         for (int l = 0; l < Architecture.NumLayers; l++)
         {
-            int h = Architecture.HiddenSizes[l], inSize = Architecture.LayerInputSize(l), gh = g * h;
-            LayerPacks p = _packs[l];
+            RecurrentCell<T> cell = _cells[l];
+            int h = cell.Hidden, inSize = cell.InputSize, gh = cell.GateWidth;
             ReadOnlySpan<T> hIn = s.H[l];
             if (masks is not null)
             {
@@ -228,48 +224,13 @@ public sealed class RecurrentNetwork<T> where T : unmanaged, IBinaryFloatingPoin
                 if (masks.H[l].Length > 0) { var hm = new T[b * h]; VectorMath.Multiply<T>(s.H[l], masks.H[l], hm); hIn = hm; }
             }
             Span<T> gates = s.Gates[l];
-            for (int r = 0; r < b; r++) p.InputBias.AsSpan().CopyTo(gates.Slice(r * gh, gh));
-            Gemm.Multiply(Transpose.None, b, T.One, x, inSize, p.InputWeightT, T.One, gates, gh);
-            switch (Architecture.Cell)
-            {
-                case CellType.Lstm:
-                    Gemm.Multiply(Transpose.None, b, T.One, hIn, h, p.RecurrentWeightT, T.One, gates, gh);
-                    unsafe
-                    {
-                        // h_(t-1) has been consumed by the product above, so h_t and c_t overwrite the state in place
-                        // (the gate pass reads column j of c_(t-1) before it writes column j of c_t).
-                        fixed (T* pg = gates, pc = s.C[l], ptc = s.Scratch[l], ph = s.H[l])
-                            GateKernels.LstmForward(Path, b, h, pg, pc, pc, ptc, ph);
-                    }
-                    break;
-                case CellType.Gru:
-                    Gemm.Multiply(Transpose.None, b, T.One, hIn, h, p.RecurrentWeightT, T.Zero, s.Aux[l], gh);
-                    unsafe
-                    {
-                        // In place: column j of h_(t-1) is read before column j of h_t is written.
-                        fixed (T* pgx = gates, pgh = s.Aux[l], pb = &_parameters[_recurrentBiasOffsets[l]], ph = s.H[l], pn = s.Scratch[l])
-                            GateKernels.GruForward(Path, b, h, pgx, pgh, pb, ph, pgx, pn, ph);
-                    }
-                    break;
-                default:
-                    Gemm.Multiply(Transpose.None, b, T.One, hIn, h, p.RecurrentWeightT, T.One, gates, gh);
-                    ApplyActivation(gates, s.H[l]);
-                    break;
-            }
+            for (int r = 0; r < b; r++) cell.InputBias.AsSpan().CopyTo(gates.Slice(r * gh, gh));
+            Gemm.Multiply(Transpose.None, b, T.One, x, inSize, cell.InputWeightT, T.One, gates, gh);
+            cell.Step(b, gates, hIn, s.H[l], s.C[l], s.Aux[l], s.Scratch[l]);
             x = s.H[l];
         }
         if (masks is not null && masks.O.Length > 0) { var xm = new T[b * Architecture.TopHiddenSize]; VectorMath.Multiply(x, masks.O, xm); x = xm; }
         Readout(x, output, b);
-    }
-
-    internal void ApplyActivation(ReadOnlySpan<T> pre, Span<T> h)
-    {
-        switch (Architecture.Activation)
-        {
-            case Activation.Relu: VectorMath.Relu(pre, h, Path); break;
-            case Activation.Sigmoid: VectorMath.Sigmoid(pre, h, Path); break;
-            default: VectorMath.Tanh(pre, h, Path); break;
-        }
     }
 
     /// <summary>Builds (first call) or rebuilds the batch-1 packed weights of <see cref="StepSingle"/> if the parameters changed.</summary>
@@ -281,20 +242,8 @@ public sealed class RecurrentNetwork<T> where T : unmanaged, IBinaryFloatingPoin
             int version = _version;
             if (_fusedVersion == version) return;
             EnsurePacked();
-            if (_fused is null)
-            {
-                var fused = new FusedLayerWeights<T>[Architecture.NumLayers];
-                for (int l = 0; l < fused.Length; l++)
-                    fused[l] = new FusedLayerWeights<T>(Architecture.Cell, Architecture.LayerInputSize(l), Architecture.HiddenSizes[l], Path);
-                _fused = fused;
-            }
-            for (int l = 0; l < _fused.Length; l++)
-            {
-                ParameterSlice wih = Layout.Get(l, ParameterKind.InputWeight), whh = Layout.Get(l, ParameterKind.RecurrentWeight);
-                ParameterSlice bhh = Layout.Get(l, ParameterKind.RecurrentBias);
-                _fused[l].Pack(_parameters.AsSpan(wih.Offset, wih.Length), _parameters.AsSpan(whh.Offset, whh.Length),
-                    _packs[l].InputBias, _parameters.AsSpan(bhh.Offset, bhh.Length));
-            }
+            // The first packing allocates each layer's batch-1 weights; later ones only rewrite them.
+            foreach (RecurrentCell<T> cell in _cells) cell.PackBatchOne();
             _fusedVersion = version;
         }
     }
@@ -307,30 +256,15 @@ public sealed class RecurrentNetwork<T> where T : unmanaged, IBinaryFloatingPoin
         {
             int version = _version;
             if (_packedVersion == version) return;
-            int g = Architecture.GateCount;
-            for (int l = 0; l < Architecture.NumLayers; l++)
-            {
-                int h = Architecture.HiddenSizes[l], i = Architecture.LayerInputSize(l);
-                LayerPacks p = _packs[l];
-                ParameterSlice wih = Layout.Get(l, ParameterKind.InputWeight), whh = Layout.Get(l, ParameterKind.RecurrentWeight);
-                ParameterSlice bih = Layout.Get(l, ParameterKind.InputBias), bhh = Layout.Get(l, ParameterKind.RecurrentBias);
-                // W_ih is (G·H) x I: x · W_ihᵀ packs its transpose. W_hh likewise, plus W_hh itself for backward (dh_prev = dGates · W_hh).
-                p.InputWeightT.Pack(Transpose.Transposed, _parameters.AsSpan(wih.Offset, wih.Length), i);
-                p.RecurrentWeightT.Pack(Transpose.Transposed, _parameters.AsSpan(whh.Offset, whh.Length), h);
-                p.RecurrentWeight.Pack(Transpose.None, _parameters.AsSpan(whh.Offset, whh.Length), h);
-                // LSTM and Elman fold both biases into the pre-activation; GRU keeps b_hh apart (r multiplies W_hn h + b_hn).
-                Span<T> bias = p.InputBias;
-                _parameters.AsSpan(bih.Offset, bih.Length).CopyTo(bias);
-                if (Architecture.Cell != CellType.Gru) VectorMath.Add<T>(bias, _parameters.AsSpan(bhh.Offset, bhh.Length), bias);
-            }
+            // Each cell packs W_ihᵀ, W_hhᵀ and W_hh and folds its biases as its definition says.
+            foreach (RecurrentCell<T> cell in _cells) cell.Pack();
             ParameterSlice rw = Layout.Get(-1, ParameterKind.ReadoutWeight);
             _readoutT.Pack(Transpose.Transposed, _parameters.AsSpan(rw.Offset, rw.Length), Architecture.TopHiddenSize);
             _packedVersion = version;
         }
     }
 
-    internal LayerPacks Packs(int layer) => _packs[layer];
-
-    /// <summary>Packed weights of one layer. InputBias is b_ih + b_hh for LSTM / Elman, b_ih for GRU.</summary>
-    internal sealed record LayerPacks(PackedMatrix<T> InputWeightT, PackedMatrix<T> RecurrentWeightT, PackedMatrix<T> RecurrentWeight, T[] InputBias);
+    /// <summary>The cell of layer <paramref name="layer"/>: its packed weights (valid after <see cref="EnsurePacked"/>;
+    /// <see cref="RecurrentCell{T}.InputBias"/> is b_ih + b_hh where the cell folds them, else b_ih) and its numerics.</summary>
+    internal RecurrentCell<T> Packs(int layer) => _cells[layer];
 }

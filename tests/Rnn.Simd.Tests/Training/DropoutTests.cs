@@ -1,5 +1,4 @@
 using System.Numerics;
-using System.Reflection;
 using System.Runtime.InteropServices;
 using System.Text;
 using Rnn.Simd.Cells;
@@ -38,28 +37,18 @@ public class DropoutTests
 
     // ============================================================================================ internals access
 
-    /// <summary>The live contents of one of the engine's private pinned buffers (reflection: _array, _offset, Length).</summary>
-    private static T[] PinnedContents<T>(object pinned)
+    /// <summary>The per-slot masks of a layer ("MaskX": input, "MaskH": recurrent) as the engine stored them:
+    /// τb x B x width, slot-major.</summary>
+    internal static T[] SlotMasks<T>(TruncatedBptt<T> engine, string field, int layer) where T : unmanaged, IBinaryFloatingPointIeee754<T> => field switch
     {
-        Type t = pinned.GetType();
-        var array = (T[])t.GetField("_array", BindingFlags.NonPublic | BindingFlags.Instance)!.GetValue(pinned)!;
-        int offset = (int)t.GetField("_offset", BindingFlags.NonPublic | BindingFlags.Instance)!.GetValue(pinned)!;
-        int length = (int)t.GetField("Length", BindingFlags.Public | BindingFlags.Instance)!.GetValue(pinned)!;
-        return array.AsSpan(offset, length).ToArray();
-    }
-
-    /// <summary>The per-slot masks of a layer (field "MaskX" or "MaskH" of its ring): τb x B x width, slot-major.</summary>
-    internal static T[] SlotMasks<T>(TruncatedBptt<T> engine, string field, int layer) where T : unmanaged, IBinaryFloatingPointIeee754<T>
-    {
-        var layers = (Array)typeof(TruncatedBptt<T>).GetField("_layers", BindingFlags.NonPublic | BindingFlags.Instance)!.GetValue(engine)!;
-        object ring = layers.GetValue(layer)!;
-        object pinned = ring.GetType().GetField(field, BindingFlags.Public | BindingFlags.Instance)!.GetValue(ring)!;
-        return PinnedContents<T>(pinned);
-    }
+        "MaskX" => engine.SlotInputMasks(layer).ToArray(),
+        "MaskH" => engine.SlotRecurrentMasks(layer).ToArray(),
+        _ => throw new ArgumentOutOfRangeException(nameof(field), field, "MaskX or MaskH."),
+    };
 
     /// <summary>The per-slot readout masks: τb x B x top.</summary>
     internal static T[] SlotOutputMasks<T>(TruncatedBptt<T> engine) where T : unmanaged, IBinaryFloatingPointIeee754<T> =>
-        PinnedContents<T>(typeof(TruncatedBptt<T>).GetField("_maskO", BindingFlags.NonPublic | BindingFlags.Instance)!.GetValue(engine)!);
+        engine.SlotOutputMasks.ToArray();
 
     private static T[] Slot<T>(T[] perSlot, int slot, int width) => perSlot.AsSpan(slot * width, width).ToArray();
 

@@ -1,5 +1,4 @@
 using System.Numerics;
-using Rnn.Simd.Cells;
 using Rnn.Simd.Network;
 
 namespace Rnn.Simd.Training.Initialization;
@@ -260,7 +259,7 @@ public static class Initializers
             }
         }
         if (options.RecurrentSpectralRadius is double radius) ScaleRecurrentSpectralRadius(network, radius, markChanged: false);
-        if (arch.Cell == CellType.Lstm) SetLstmForgetGateBias(network, options.LstmForgetGateBias, markChanged: false);
+        if (arch.CellDefinition.ForgetGate >= 0) SetLstmForgetGateBias(network, options.LstmForgetGateBias, markChanged: false);
         network.MarkParametersChanged();
     }
 
@@ -306,15 +305,16 @@ public static class Initializers
     {
         ArgumentNullException.ThrowIfNull(network);
         NetworkArchitecture arch = network.Architecture;
-        if (arch.Cell != CellType.Lstm) throw new InvalidOperationException($"The forget-gate bias exists only in LSTM layers; this network has {arch.Cell} cells.");
+        int forget = arch.CellDefinition.ForgetGate;
+        if (forget < 0) throw new InvalidOperationException($"The forget-gate bias exists only in LSTM layers; this network has {arch.Cell} cells.");
         if (!double.IsFinite(value)) throw new ArgumentOutOfRangeException(nameof(value), value, "The bias must be finite.");
         for (int l = 0; l < arch.NumLayers; l++)
         {
             int h = arch.HiddenSizes[l];
-            // Gate order i, f, g, o: the f block is rows [H, 2H).
+            // The forget gate's block (LSTM gate order i, f, g, o: rows [H, 2H)).
             ParameterSlice bih = network.Layout.Get(l, ParameterKind.InputBias), bhh = network.Layout.Get(l, ParameterKind.RecurrentBias);
-            network.Parameters.Slice(bih.Offset + h, h).Fill(T.CreateTruncating(value));
-            network.Parameters.Slice(bhh.Offset + h, h).Clear();
+            network.Parameters.Slice(bih.Offset + forget * h, h).Fill(T.CreateTruncating(value));
+            network.Parameters.Slice(bhh.Offset + forget * h, h).Clear();
         }
         if (markChanged) network.MarkParametersChanged();
     }
