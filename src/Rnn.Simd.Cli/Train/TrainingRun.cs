@@ -96,7 +96,7 @@ public static class TrainingRun
     {
         BatchSize = o.Batch, Bptt = o.Schedule, Optimizer = o.Optimizer, LearningRate = o.LearningRate, Schedule = o.CreateSchedule(),
         ClipNorm = o.Clip, Epochs = o.Epochs, Patience = o.Patience, MaxThreads = o.Threads,
-        CheckpointPath = o.CheckpointPath is null ? null : MemberCheckpoint(o.CheckpointPath, member), CheckpointEvery = o.CheckpointEvery,
+        CheckpointCallback = o.CheckpointPath is null ? null : TrainingCheckpoint.ToFile(MemberCheckpoint(o.CheckpointPath, member)), CheckpointEvery = o.CheckpointEvery,
         Regularization = new Training.Regularization.RegularizationOptions(o.L1, o.L2),
         Dropout = new Training.Regularization.DropoutOptions(o.DropoutInput, o.DropoutRecurrent, o.DropoutOutput, Seed: seed),
     };

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Numerics;
 using Rnn.Simd.Network;
-using Rnn.Simd.Persistence;
 using Rnn.Simd.Training.Bptt;
 using Rnn.Simd.Training.Optimizers;
 using Rnn.Simd.Training.Regularization;
@@ -51,13 +50,15 @@ public sealed record TrainerOptions
     public int MaxThreads { get; init; } = 1;
 
     /// <summary>
-    /// When set, <see cref="Trainer{T}.Fit(SequenceData{T}, SequenceData{T}?, CancellationToken)"/> writes a training
-    /// checkpoint (<see cref="TrainingCheckpoint"/>) to this file, atomically, every <see cref="CheckpointEvery"/>
-    /// epochs and at the last epoch (also when patience runs out). Null (default): no checkpoints.
+    /// When set, <see cref="Trainer{T}.Fit(SequenceData{T}, SequenceData{T}?, CancellationToken)"/> calls it with the
+    /// trainer's state (<see cref="Trainer{T}.CaptureState"/>) every <see cref="CheckpointEvery"/> epochs and at the
+    /// last epoch (also when patience runs out), on the training thread, before <see cref="Trainer{T}.EpochCompleted"/>.
+    /// The trainer knows no file: to write checkpoint files, pass <c>Rnn.Simd.Persistence.TrainingCheckpoint.ToFile(path)</c>.
+    /// An exception thrown by the callback ends <c>Fit</c> with it. Null (default): no checkpoints.
     /// </summary>
-    public string? CheckpointPath { get; init; }
+    public Action<TrainerState>? CheckpointCallback { get; init; }
 
-    /// <summary>Epochs between checkpoints written to <see cref="CheckpointPath"/> (default 1: after every epoch).</summary>
+    /// <summary>Epochs between calls of <see cref="CheckpointCallback"/> (default 1: after every epoch).</summary>
     public int CheckpointEvery { get; init; } = 1;
 
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid option.</summary>
@@ -73,7 +74,6 @@ public sealed record TrainerOptions
         if (Epochs < 1) throw new ArgumentOutOfRangeException(nameof(Epochs), Epochs, "At least one epoch.");
         if (Patience < 0) throw new ArgumentOutOfRangeException(nameof(Patience), Patience, "Patience must be non-negative.");
         if (MaxThreads < 0) throw new ArgumentOutOfRangeException(nameof(MaxThreads), MaxThreads, "MaxThreads must be 0 (automatic) or positive.");
-        if (CheckpointPath is not null && CheckpointPath.Length == 0) throw new ArgumentException("The checkpoint path is empty (null disables checkpoints).", nameof(CheckpointPath));
         if (CheckpointEvery < 1) throw new ArgumentOutOfRangeException(nameof(CheckpointEvery), CheckpointEvery, "Checkpoints are written every 1 or more epochs.");
     }
 }
@@ -155,8 +155,8 @@ public sealed class Trainer<T> where T : unmanaged, IBinaryFloatingPointIeee754<
     private SequenceData<T>? _train, _validation;
     private bool _atBoundary;
 
-    /// <summary>The state of the epoch loop of the current (or last) <see cref="Fit(SequenceData{T}, SequenceData{T}?, CancellationToken)"/>, as a checkpoint saves it.</summary>
-    internal sealed class LoopState
+    /// <summary>The state of the epoch loop of the current (or last) <see cref="Fit(SequenceData{T}, SequenceData{T}?, CancellationToken)"/>, as <see cref="CaptureState"/> takes it.</summary>
+    private sealed class LoopState
     {
         public int CompletedEpochs;
         public double BestLoss = double.PositiveInfinity;
@@ -198,46 +198,62 @@ public sealed class Trainer<T> where T : unmanaged, IBinaryFloatingPointIeee754<
     /// <summary>The optimiser (its state persists across <see cref="Fit(SequenceData{T}, SequenceData{T}?, CancellationToken)"/> calls).</summary>
     public Optimizer<T> Optimizer => _optimizer;
 
-    internal RecurrentNetwork<T> Network => _net;
-    internal TrainerOptions Options => _options;
-    internal LearningRateSchedule Schedule => _schedule;
-    internal TruncatedBptt<T> Bptt => _bptt;
-    internal T[] BestParameters => _best;
-    internal LoopState Loop => _loop;
-    internal SequenceData<T>? TrainData => _train;
-    internal SequenceData<T>? ValidationData => _validation;
-
     /// <summary>
-    /// Writes a training checkpoint of the state at the end of the epoch just completed: parameters, best parameters,
-    /// optimiser state, learning-rate schedule, dropout generator, epoch loop and history, plus a fingerprint of the
-    /// options, the architecture and the data. Resuming from it with
-    /// <see cref="Fit(SequenceData{T}, SequenceData{T}?, string, CancellationToken)"/> gives bitwise the same result as
-    /// training on uninterrupted. The file is written atomically (temporary file, flush, rename).
+    /// Copies the trainer's state at the end of the epoch just completed: parameters, best parameters, optimiser
+    /// state, learning-rate schedule, dropout generator, epoch loop and history, plus a fingerprint of the options and
+    /// the data (<see cref="TrainerState"/>). Resuming from it with
+    /// <see cref="Fit(SequenceData{T}, SequenceData{T}?, TrainerState, CancellationToken)"/> gives bitwise the same
+    /// result as training on uninterrupted. Allocates the copies (a few parameter-sized arrays).
     /// </summary>
-    /// <remarks>Valid only at an epoch boundary: from an <see cref="EpochCompleted"/> handler. (Setting
-    /// <see cref="TrainerOptions.CheckpointPath"/> does the same automatically.)</remarks>
-    /// <exception cref="InvalidOperationException">Called outside an <see cref="EpochCompleted"/> handler.</exception>
-    /// <exception cref="NotSupportedException">The learning-rate schedule is a user-defined class whose state a checkpoint cannot capture.</exception>
-    public void SaveCheckpoint(string path)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(path);
-        EnsureBoundary();
-        TrainingCheckpoint.Capture(this).Save(path);
-    }
-
-    /// <summary>Writes a training checkpoint to a stream (from its current position; not closed).</summary>
-    /// <inheritdoc cref="SaveCheckpoint(string)"/>
-    public void SaveCheckpoint(Stream stream)
-    {
-        ArgumentNullException.ThrowIfNull(stream);
-        EnsureBoundary();
-        TrainingCheckpoint.Capture(this).Save(stream);
-    }
-
-    private void EnsureBoundary()
+    /// <remarks>Valid only at an epoch boundary: from an <see cref="EpochCompleted"/> handler (the
+    /// <see cref="TrainerOptions.CheckpointCallback"/> receives the same state automatically).</remarks>
+    /// <exception cref="InvalidOperationException">Called outside an <see cref="EpochCompleted"/> handler or the checkpoint callback.</exception>
+    /// <exception cref="NotSupportedException">The learning-rate schedule is a user-defined class whose state cannot be captured.</exception>
+    public TrainerState<T> CaptureState()
     {
         if (!_atBoundary)
-            throw new InvalidOperationException("A checkpoint can be taken only at an epoch boundary: call SaveCheckpoint from an EpochCompleted handler, or set TrainerOptions.CheckpointPath.");
+            throw new InvalidOperationException("The trainer's state (a checkpoint) can be taken only at an epoch boundary: from an EpochCompleted handler, or through TrainerOptions.CheckpointCallback.");
+        LearningRateSchedule schedule = _schedule;
+        if (schedule.GetType().Assembly != typeof(LearningRateSchedule).Assembly)
+            throw new NotSupportedException($"A checkpoint cannot capture the state of the user-defined schedule {schedule.GetType().FullName}; use a built-in schedule.");
+        LoopState loop = _loop;
+        var stateNames = new string[_optimizer.StateCount];
+        var states = new ReadOnlyMemory<T>[_optimizer.StateCount];
+        for (int i = 0; i < states.Length; i++)
+        {
+            stateNames[i] = _optimizer.StateName(i);
+            states[i] = _optimizer.State(i).ToArray();
+        }
+        ulong[]? rngState = null;
+        if (_bptt.MaskRng is { } rng)
+        {
+            rngState = new ulong[4];
+            rng.CopyStateTo(rngState);
+        }
+        return new TrainerState<T>
+        {
+            Architecture = _net.Architecture,
+            CompletedEpochs = loop.CompletedEpochs,
+            BestEpoch = loop.BestEpoch,
+            BestLoss = loop.BestLoss,
+            EpochsSinceBest = loop.SinceBest,
+            Windows = loop.Windows,
+            Elapsed = loop.Elapsed,
+            History = loop.History.ToArray(),
+            Parameters = _net.Parameters.ToArray(),
+            BestParameters = (T[])_best.Clone(),
+            OptimizerName = _optimizer.Name,
+            OptimizerSteps = _optimizer.StepCount,
+            OptimizerStateNames = stateNames,
+            OptimizerStates = states,
+            ScheduleType = schedule.GetType().FullName!,
+            ScheduleEpoch = schedule.Epoch,
+            ScheduleRate = schedule.CurrentRate,
+            ScheduleExtra = schedule is StepDecayOnPlateau p ? [p.BestLoss, p.EpochsWithoutDecrease, p.Reductions] : [],
+            DropoutRngState = rngState,
+            Options = TrainerFingerprint.Describe(_options),
+            DataHash = (byte[])(loop.DataHash ??= TrainerFingerprint.HashData(_train!, _validation)).Clone(),
+        };
     }
 
     /// <summary>Trains until the epochs run out, patience runs out, or cancellation. The network ends with the best weights.</summary>
@@ -250,34 +266,26 @@ public sealed class Trainer<T> where T : unmanaged, IBinaryFloatingPointIeee754<
         FitCore(train, validation, null, cancellationToken);
 
     /// <summary>
-    /// Resumes training from a checkpoint file written by this trainer's options (see <see cref="SaveCheckpoint(string)"/>
-    /// and <see cref="TrainerOptions.CheckpointPath"/>): restores the network's parameters and every piece of training
-    /// state, then runs the remaining epochs. The result, and the returned history (which includes the epochs before the
-    /// checkpoint), are bitwise those of an uninterrupted run. <see cref="TrainerOptions.Epochs"/> may differ from the
-    /// checkpointed run (to extend training) and so may <see cref="TrainerOptions.MaxThreads"/>; every other option must match.
+    /// Resumes training from a state captured by a trainer with this trainer's options (<see cref="CaptureState"/>,
+    /// <see cref="TrainerOptions.CheckpointCallback"/>; <c>Rnn.Simd.Persistence.TrainingCheckpoint</c> reads one from a
+    /// file): restores the network's parameters and every piece of training state, then runs the remaining epochs. The
+    /// result, and the returned history (which includes the epochs before the state was taken), are bitwise those of an
+    /// uninterrupted run. <see cref="TrainerOptions.Epochs"/> may differ from the interrupted run (to extend training)
+    /// and so may <see cref="TrainerOptions.MaxThreads"/>; every other option must match.
     /// </summary>
-    /// <param name="train">The same training series as before the checkpoint.</param>
+    /// <param name="train">The same training series as before the state was taken.</param>
     /// <param name="validation">The same validation series (or null, as before).</param>
-    /// <param name="resumeFrom">The checkpoint file.</param>
+    /// <param name="resumeFrom">The state to continue from (only read; the trainer copies out of it).</param>
     /// <param name="cancellationToken">As in <see cref="Fit(SequenceData{T}, SequenceData{T}?, CancellationToken)"/>.</param>
-    /// <exception cref="FileNotFoundException">There is no such file.</exception>
-    /// <exception cref="InvalidDataException">The file is not a valid checkpoint.</exception>
-    /// <exception cref="ArgumentException">The checkpoint was written with other options, another architecture or element type, or other data.</exception>
-    public TrainingResult Fit(SequenceData<T> train, SequenceData<T>? validation, string resumeFrom, CancellationToken cancellationToken = default)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(resumeFrom);
-        return FitCore(train, validation, TrainingCheckpoint.Load(resumeFrom), cancellationToken);
-    }
-
-    /// <summary>Resumes training from a loaded checkpoint.</summary>
-    /// <inheritdoc cref="Fit(SequenceData{T}, SequenceData{T}?, string, CancellationToken)"/>
-    public TrainingResult Fit(SequenceData<T> train, SequenceData<T>? validation, TrainingCheckpoint resumeFrom, CancellationToken cancellationToken = default)
+    /// <exception cref="ArgumentException">The state was taken with other options, another architecture or element type,
+    /// or other data, or its parts do not fit together; the message lists what differs.</exception>
+    public TrainingResult Fit(SequenceData<T> train, SequenceData<T>? validation, TrainerState resumeFrom, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(resumeFrom);
         return FitCore(train, validation, resumeFrom, cancellationToken);
     }
 
-    private TrainingResult FitCore(SequenceData<T> train, SequenceData<T>? validation, TrainingCheckpoint? resume, CancellationToken cancellationToken)
+    private TrainingResult FitCore(SequenceData<T> train, SequenceData<T>? validation, TrainerState? resume, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(train);
         CheckShape(train, nameof(train));
@@ -300,7 +308,7 @@ public sealed class Trainer<T> where T : unmanaged, IBinaryFloatingPointIeee754<
         if (resume is not null)
         {
             // Overwrites parameters, best parameters, optimiser, schedule, dropout generator and the loop state.
-            resume.RestoreInto(this);
+            RestoreState(resume);
             stoppedEarly = _options.Patience > 0 && loop.SinceBest >= _options.Patience;
         }
         loop.Clock.Start();
@@ -385,8 +393,8 @@ public sealed class Trainer<T> where T : unmanaged, IBinaryFloatingPointIeee754<
             _atBoundary = true;
             try
             {
-                if (_options.CheckpointPath is not null && (epoch % _options.CheckpointEvery == 0 || epoch == _options.Epochs || stoppedEarly))
-                    SaveCheckpoint(_options.CheckpointPath);
+                if (_options.CheckpointCallback is { } checkpoint && (epoch % _options.CheckpointEvery == 0 || epoch == _options.Epochs || stoppedEarly))
+                    checkpoint(CaptureState());
                 EpochCompleted?.Invoke(progress);
             }
             finally
@@ -398,6 +406,66 @@ public sealed class Trainer<T> where T : unmanaged, IBinaryFloatingPointIeee754<
         _best.CopyTo(_net.Parameters);
         _net.MarkParametersChanged();
         return new TrainingResult(history.Count, loop.BestEpoch, loop.BestLoss, loop.Windows, loop.Elapsed, stoppedEarly, cancelled, history);
+    }
+
+    /// <summary>Checks that the state fits this trainer (element type, architecture, options, data, optimiser, schedule,
+    /// dropout), then restores every piece of it: parameters, best parameters, optimiser, schedule, dropout generator
+    /// and the loop state.</summary>
+    /// <exception cref="ArgumentException">Something differs or the state is inconsistent; the message lists what.</exception>
+    private void RestoreState(TrainerState state)
+    {
+        if (state is not TrainerState<T> typed)
+            throw new ArgumentException($"The checkpoint was written by a Trainer<{state.ElementType.Name}>; this trainer is a Trainer<{typeof(T).Name}>.");
+        if (!typed.Architecture.Equals(_net.Architecture))
+            throw new ArgumentException($"The checkpoint's network is {typed.Architecture}; this trainer's network is {_net.Architecture}.");
+        typed.CheckConsistent();
+        var differences = new List<string>();
+        var then = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var kv in typed.Options) then[kv.Key] = kv.Value;
+        foreach (var kv in TrainerFingerprint.Describe(_options))
+        {
+            if (!then.TryGetValue(kv.Key, out string? old)) differences.Add($"{kv.Key} = {kv.Value} (not in the checkpoint)");
+            else if (old != kv.Value) differences.Add($"{kv.Key} = {old} in the checkpoint, {kv.Value} now");
+            then.Remove(kv.Key);
+        }
+        foreach (var kv in then) differences.Add($"{kv.Key} = {kv.Value} in the checkpoint, absent now");
+        if (differences.Count > 0)
+            throw new ArgumentException("The checkpoint was written with different training options, so resuming would not reproduce the run: " + string.Join("; ", differences) + ".");
+        byte[] hash = TrainerFingerprint.HashData(_train!, _validation);
+        if (!hash.AsSpan().SequenceEqual(typed.DataHash.Span))
+            throw new ArgumentException($"The training or validation data differ from those the checkpoint was trained on (SHA-256 {Convert.ToHexString(hash)[..16]}... now, {Convert.ToHexString(typed.DataHash.Span)[..16]}... in the checkpoint).");
+        Optimizer<T> opt = _optimizer;
+        if (opt.Name != typed.OptimizerName || opt.StateCount != typed.OptimizerStates.Count)
+            throw new ArgumentException($"The checkpoint holds the state of {typed.OptimizerName} ({typed.OptimizerStates.Count} buffers); this trainer's optimiser is {opt.Name} ({opt.StateCount}).");
+        for (int i = 0; i < opt.StateCount; i++)
+            if (opt.StateName(i) != typed.OptimizerStateNames[i])
+                throw new ArgumentException($"Optimiser state buffer {i} is '{typed.OptimizerStateNames[i]}' in the checkpoint, '{opt.StateName(i)}' in this optimiser.");
+        if (_schedule.GetType().FullName != typed.ScheduleType)
+            throw new ArgumentException($"The checkpoint's schedule is {typed.ScheduleType}; this trainer's is {_schedule.GetType().FullName}.");
+        if ((typed.DropoutRngState is null) != (_bptt.MaskRng is null))
+            throw new ArgumentException("The checkpoint and this trainer disagree on whether dropout is active.");
+
+        // Everything matches: restore.
+        typed.Parameters.Span.CopyTo(_net.Parameters);
+        _net.MarkParametersChanged();
+        typed.BestParameters.Span.CopyTo(_best);
+        opt.Reset();
+        for (int i = 0; i < opt.StateCount; i++) typed.OptimizerStates[i].Span.CopyTo(opt.State(i));
+        opt.StepCount = typed.OptimizerSteps;
+        _schedule.RestoreState(typed.ScheduleEpoch, typed.ScheduleRate);
+        if (_schedule is StepDecayOnPlateau plateau)
+            plateau.RestorePlateau(typed.ScheduleExtra[0], (int)typed.ScheduleExtra[1], (int)typed.ScheduleExtra[2]);
+        if (typed.DropoutRngState is { } words) _bptt.MaskRng!.RestoreState([words[0], words[1], words[2], words[3]]);
+        LoopState loop = _loop;
+        loop.CompletedEpochs = typed.CompletedEpochs;
+        loop.BestLoss = typed.BestLoss;
+        loop.BestEpoch = typed.BestEpoch;
+        loop.SinceBest = typed.EpochsSinceBest;
+        loop.Windows = typed.Windows;
+        loop.ElapsedBefore = typed.Elapsed;
+        loop.History.Clear();
+        loop.History.AddRange(typed.History);
+        loop.DataHash = hash;
     }
 
     /// <summary>

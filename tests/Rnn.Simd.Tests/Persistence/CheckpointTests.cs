@@ -109,14 +109,14 @@ public class CheckpointTests
     }
 
     [Fact]
-    public void CheckpointPath_WritesEveryNEpochsAndTheLast_AndResumingAFinishedRunChangesNothing()
+    public void CheckpointCallback_WritesEveryNEpochsAndTheLast_AndResumingAFinishedRunChangesNothing()
     {
         var (train, validation) = Data<float>();
         using var dir = new TempDir();
         string path = dir.File("auto.ckpt");
         var seen = new List<int>();
         var net = new RecurrentNetwork<float>(Arch, seed: 5);
-        var trainer = new Trainer<float>(net, Options(OptimizerKind.Adam) with { CheckpointPath = path, CheckpointEvery = 3 });
+        var trainer = new Trainer<float>(net, Options(OptimizerKind.Adam) with { CheckpointCallback = TrainingCheckpoint.ToFile(path), CheckpointEvery = 3 });
         trainer.EpochCompleted += p => seen.Add(File.Exists(path) ? TrainingCheckpoint.Load(path).CompletedEpochs : 0);
         TrainingResult result = trainer.Fit(train, validation);
         // Written at epochs 3 and 6, and at the last epoch 7; the handler runs after the write.
@@ -145,14 +145,14 @@ public class CheckpointTests
         using var dir = new TempDir();
         string path = dir.File("stop.ckpt");
         var net = new RecurrentNetwork<float>(Arch, seed: 5);
-        TrainerOptions options = Options(OptimizerKind.Adam) with { Patience = 2, Epochs = 30, CheckpointPath = path, CheckpointEvery = 10 };
+        TrainerOptions options = Options(OptimizerKind.Adam) with { Patience = 2, Epochs = 30, CheckpointCallback = TrainingCheckpoint.ToFile(path), CheckpointEvery = 10 };
         TrainingResult result = new Trainer<float>(net, options).Fit(train, negated);
         Assert.True(result.StoppedEarly);
         Assert.True(result.EpochsRun < 10, $"ran {result.EpochsRun} epochs");
         Assert.Equal(result.EpochsRun, TrainingCheckpoint.Load(path).CompletedEpochs);
 
         var again = new RecurrentNetwork<float>(Arch, seed: 6);
-        TrainingResult resumed = new Trainer<float>(again, options with { CheckpointPath = null }).Fit(train, negated, resumeFrom: path);
+        TrainingResult resumed = new Trainer<float>(again, options with { CheckpointCallback = null }).Fit(train, negated, resumeFrom: path);
         Assert.True(resumed.StoppedEarly);
         Assert.Equal(result.EpochsRun, resumed.EpochsRun);
         AssertBitwiseEqual<float>(net.Parameters, again.Parameters, "best parameters");
@@ -162,7 +162,7 @@ public class CheckpointTests
     public void CheckpointOptions_AreValidated()
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => new TrainerOptions { CheckpointEvery = 0 }.Validate());
-        Assert.Throws<ArgumentException>(() => new TrainerOptions { CheckpointPath = "" }.Validate());
+        Assert.Throws<ArgumentException>(() => TrainingCheckpoint.ToFile(""));
     }
 
     [Fact]
@@ -171,7 +171,7 @@ public class CheckpointTests
         var (train, validation) = Data<float>();
         using var dir = new TempDir();
         string path = dir.File("extend.ckpt");
-        new Trainer<float>(new RecurrentNetwork<float>(Arch, seed: 5), Options(OptimizerKind.Adam) with { CheckpointPath = path }).Fit(train, validation);
+        new Trainer<float>(new RecurrentNetwork<float>(Arch, seed: 5), Options(OptimizerKind.Adam) with { CheckpointCallback = TrainingCheckpoint.ToFile(path) }).Fit(train, validation);
         TrainingResult r = new Trainer<float>(new RecurrentNetwork<float>(Arch, seed: 5), Options(OptimizerKind.Adam) with { Epochs = Epochs + 2 })
             .Fit(train, validation, resumeFrom: path);
         Assert.Equal(Epochs + 2, r.EpochsRun);
@@ -184,7 +184,7 @@ public class CheckpointTests
         var (train, validation) = Data<float>();
         using var dir = new TempDir();
         string path = dir.File("ref.ckpt");
-        new Trainer<float>(new RecurrentNetwork<float>(Arch, seed: 5), Options(OptimizerKind.Adam) with { Epochs = 2, CheckpointPath = path }).Fit(train, validation);
+        new Trainer<float>(new RecurrentNetwork<float>(Arch, seed: 5), Options(OptimizerKind.Adam) with { Epochs = 2, CheckpointCallback = TrainingCheckpoint.ToFile(path) }).Fit(train, validation);
 
         ArgumentException Refused(TrainerOptions o, NetworkArchitecture? a = null, SequenceData<float>? t = null, SequenceData<float>? v = null) =>
             Assert.Throws<ArgumentException>(() => new Trainer<float>(new RecurrentNetwork<float>(a ?? Arch, seed: 5), o).Fit(t ?? train, v ?? validation, resumeFrom: path));
@@ -256,5 +256,57 @@ public class CheckpointTests
             copy[i] ^= (byte)(1 << (i % 8));
             Assert.Throws<InvalidDataException>(() => TrainingCheckpoint.Load(new MemoryStream(copy)));
         }
+    }
+
+    /// <summary>
+    /// A checkpoint written by the code before the trainer state moved into the training layer (Elman I = 2, H = [2],
+    /// O = 1, float, Adam, plateau schedule, input and recurrent dropout, 2 epochs of <see cref="PersistenceTestKit.Sine{T}"/>).
+    /// </summary>
+    private const string GoldenCheckpointV1 =
+        "Uk5OU0lNRAABAAIAAAAAAHAEAAAAAAAAAQABABgAAAAAAAAAAAAAAAAAAAACAAAAAQAAAAEAAAACAAAAAgABAEgAAAAAAAAAAQAAAA8AAAAA" +
+        "AAAApMHbPvIPWT4Q+Xu+pLtkPRN6B75WjUu+14H0vnAKgj6lrxI/VlYGv+7VCz87rSQ+Cr1iPphgfT5iLYM+EAABAEgAAAAAAAAAAQAAAA8A" +
+        "AAAAAAAApMHbPvIPWT4Q+Xu+pLtkPRN6B75WjUu+14H0vnAKgj6lrxI/VlYGv+7VCz87rSQ+Cr1iPphgfT5iLYM+EQABAK4AAAAAAAAABAAA" +
+        "AEFkYW0UAAAAAAAAAAIAAAABAAAAbQEAAAAPAAAAAAAAAKFKN71pJo+8H5wWvpmVab2QXqo8ep6HvBgFij3IyzO9RqUHPZL75D1GpQc9kvvk" +
+        "PVVQtD2byXW6OUaNPgEAAAB2AQAAAA8AAAAAAAAA4CBsOC5xgzcA1Ik6BMqrOR/kDjitVMY3EDwOOna4mDnJIIo4rfCVOskgijit8JU6o8dj" +
+        "PCxOGzyzH8A8EgABAFoAAAAAAAAALgAAAFJubi5TaW1kLlRyYWluaW5nLlNjaGVkdWxlcy5TdGVwRGVjYXlPblBsYXRlYXUCAAAAexSuR+F6" +
+        "hD8DAAAA4hCf8HoD8D8AAAAAAAAAAAAAAAAAAAAAEwABACEAAAAAAAAAAdUM92+3yzPOJS3AhoepKqREX+DDPRUYqgY/arhbpqiZFAABAIoA" +
+        "AAAAAAAAAgAAAOIQn/B6A/A/AgAAAAAAAAAUAAAAAAAAAGORBwAAAAAAAgAAAAEAAAACAAAAzczMhM8I4j9OkKEoBmnxP3sUrkfheoQ/jBcw" +
+        "q3H+BkCxSgcAAAAAAAECAAAAAgAAAAAAAIBX9d8/4hCf8HoD8D97FK5H4XqEP9Bl4+hasgVA7WMHAAAAAAABFQABAH0BAAAAAAAACgAAAAkA" +
+        "AABCYXRjaFNpemUBAAAAMgQAAABCcHR0AwAAADQsMgkAAABPcHRpbWl6ZXIEAAAAQWRhbQwAAABMZWFybmluZ1JhdGUFAAAAMC4wMDEIAAAA" +
+        "U2NoZWR1bGU7AAAAUGxhdGVhdSgwLjAxLGZhY3Rvcj0wLjUscGF0aWVuY2U9MSxtaW5EZWNyZWFzZT0wLG1pblJhdGU9MCkOAAAAUmVndWxh" +
+        "cml6YXRpb24dAAAATDE9MCxMMj0wLEFwcGx5VG9CaWFzZXM9RmFsc2UHAAAARHJvcG91dDsAAABJbnB1dD0wLjEsUmVjdXJyZW50PTAuMSxP" +
+        "dXRwdXQ9MCxWYXJpYW50PVZhcmlhdGlvbmFsLFNlZWQ9NwgAAABDbGlwTm9ybQgAAABJbmZpbml0eQkAAABDbGlwVmFsdWUIAAAASW5maW5p" +
+        "dHkIAAAAUGF0aWVuY2UBAAAAMDzP5hh7fDVvUe/HNfGJzI6axWlyqFusW5DWd6I2SzlGtuRbtvEyihibGVwtZHqgyr3Vo6xXVWtqg6+Cg1nO" +
+        "YJU=";
+
+    [Fact]
+    public void GoldenCheckpoint_FromBeforeTheTrainerStateRecord_ReadsAndRewritesToTheSameBytes()
+    {
+        byte[] golden = Convert.FromBase64String(GoldenCheckpointV1);
+        TrainingCheckpoint cp = TrainingCheckpoint.Load(new MemoryStream(golden));
+        var state = Assert.IsType<TrainerState<float>>(cp.State);
+        Assert.Equal(2, state.CompletedEpochs);
+        Assert.Equal(2, state.History.Count);
+        Assert.Equal("Adam", state.OptimizerName);
+        Assert.Equal(["m", "v"], state.OptimizerStateNames);
+        Assert.Equal(typeof(StepDecayOnPlateau).FullName, state.ScheduleType);
+        Assert.Equal(3, state.ScheduleExtra.Count);
+        Assert.NotNull(state.DropoutRngState);
+        Assert.Equal(new ParameterLayout(state.Architecture).TotalLength, state.Parameters.Length);
+
+        // Decoding then encoding the record loses nothing and changes no byte: the format is the one before.
+        var again = new MemoryStream();
+        new TrainingCheckpoint(state).Save(again);
+        Assert.True(golden.AsSpan().SequenceEqual(again.ToArray()), "re-encoding the golden checkpoint changed its bytes");
+
+        // A trainer with the options it was written with resumes from it.
+        var arch = new NetworkArchitecture(CellType.Elman, 2, [2], 1);
+        var trainer = new Trainer<float>(new RecurrentNetwork<float>(arch, seed: 3), new TrainerOptions
+        {
+            BatchSize = 2, Bptt = BpttSchedule.Create(4, 2), Epochs = 3, Patience = 0, Optimizer = OptimizerKind.Adam,
+            Schedule = new StepDecayOnPlateau(0.01, factor: 0.5, patience: 1), Dropout = new DropoutOptions(Input: 0.1, Recurrent: 0.1, Seed: 7),
+        });
+        TrainingResult r = trainer.Fit(Sine<float>(0, 40), Sine<float>(40, 10), cp);
+        Assert.Equal(3, r.EpochsRun);
     }
 }
