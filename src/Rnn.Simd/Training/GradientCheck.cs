@@ -209,7 +209,7 @@ public static class GradientCheck
     {
         private readonly RecurrentNetwork<double> _net;
         private readonly double[] _x, _y;
-        private readonly int _b, _inStep, _outStep, _steps;
+        private readonly int _inStep, _outStep, _steps;
         private readonly BpttSchedule _schedule;
         private readonly NetworkState<double> _init;
         private readonly NetworkState<double>[] _detached;
@@ -220,7 +220,7 @@ public static class GradientCheck
         public TruncatedObjective(RecurrentNetwork<double> net, double[] x, double[] y, int batch, BpttSchedule schedule, NetworkState<double> init,
             RecurrentNetwork<double>.DropoutMasks? masks)
         {
-            _net = net; _x = x; _y = y; _b = batch; _schedule = schedule; _init = init; _masks = masks;
+            _net = net; _x = x; _y = y; _schedule = schedule; _init = init; _masks = masks;
             _inStep = batch * net.Architecture.InputSize;
             _outStep = batch * net.Architecture.OutputSize;
             _steps = x.Length / _inStep;

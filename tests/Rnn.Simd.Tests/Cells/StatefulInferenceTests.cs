@@ -2,8 +2,8 @@ using System.Numerics;
 using Rnn.Simd.Cells;
 using Rnn.Simd.Kernels;
 using Rnn.Simd.Network;
-using static Rnn.Simd.Tests.Infrastructure.RecurrentTestKit;
 using Rnn.Simd.Tests.Infrastructure;
+using static Rnn.Simd.Tests.Infrastructure.RecurrentTestKit;
 
 namespace Rnn.Simd.Tests.Cells;
 

@@ -1,10 +1,10 @@
 using System.Numerics;
 using FsCheck.Xunit;
 using Rnn.Simd.Kernels;
+using Rnn.Simd.Tests.Infrastructure;
 using Rnn.Simd.Tests.Reference;
 using Rnn.Simd.Training.Optimizers;
 using Rnn.Simd.Training.Regularization;
-using Rnn.Simd.Tests.Infrastructure;
 
 namespace Rnn.Simd.Tests.Optimizers;
 
@@ -65,7 +65,7 @@ public class ClippingAndRegularizationTests
     {
         int n = 1 + Pick(lengthRaw, 400);
         double maxNorm = 0.01 + Pick(maxNormRaw, 1000) / 50.0;
-        var rng = new Rng((ulong)(uint)seed);
+        var rng = new Rng((uint)seed);
         float[] g = RandomVector<float>(n, rng, 10);
         foreach (IsaPath path in TestPaths.All)
         {
@@ -148,7 +148,7 @@ public class ClippingAndRegularizationTests
     {
         // Central differences in double; R is quadratic plus |w|, so away from w = 0 the difference is exact up to rounding.
         int n = 1 + Pick(lengthRaw, 60);
-        var rng = new Rng((ulong)(uint)seed);
+        var rng = new Rng((uint)seed);
         RegularizationPlan plan = OptimizerHarness.RandomPlan(n, 0.07, 0.3, rng);
         double[] w = RandomVector<double>(n, rng);
         var grad = new double[n];

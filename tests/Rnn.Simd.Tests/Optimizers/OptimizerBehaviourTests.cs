@@ -1,8 +1,8 @@
 using Rnn.Simd.Kernels;
 using Rnn.Simd.Network;
+using Rnn.Simd.Tests.Infrastructure;
 using Rnn.Simd.Training.Optimizers;
 using Rnn.Simd.Training.Regularization;
-using Rnn.Simd.Tests.Infrastructure;
 
 namespace Rnn.Simd.Tests.Optimizers;
 

@@ -1,11 +1,11 @@
 using System.Numerics;
 using Rnn.Simd.Kernels;
 using Rnn.Simd.Kernels.Operators;
+using Rnn.Simd.Tests.Infrastructure;
 using Rnn.Simd.Tests.Reference;
 using Rnn.Simd.Training.Optimizers;
 using Rnn.Simd.Training.Regularization;
 using Rule = Rnn.Simd.Tests.Reference.OptimizerReference.Rule;
-using Rnn.Simd.Tests.Infrastructure;
 
 namespace Rnn.Simd.Tests.Optimizers;
 

@@ -1,10 +1,10 @@
 using System.Numerics;
 using FsCheck.Xunit;
 using Rnn.Simd.Kernels;
+using Rnn.Simd.Tests.Infrastructure;
 using Rnn.Simd.Tests.Reference;
 using Rnn.Simd.Training.Optimizers;
 using Rnn.Simd.Training.Regularization;
-using Rnn.Simd.Tests.Infrastructure;
 
 namespace Rnn.Simd.Tests.Optimizers;
 
@@ -40,8 +40,8 @@ public class OptimizerStepTests
     {
         OptimizerKind kind = OptimizerHarness.Kinds[Pick(kindRaw, OptimizerHarness.Kinds.Length)];
         int n = Pick(lengthRaw, 300);
-        if (useDouble) OptimizerHarness.CheckAllPaths<double>(kind, n, (ulong)(uint)seed, defaults);
-        else OptimizerHarness.CheckAllPaths<float>(kind, n, (ulong)(uint)seed, defaults);
+        if (useDouble) OptimizerHarness.CheckAllPaths<double>(kind, n, (uint)seed, defaults);
+        else OptimizerHarness.CheckAllPaths<float>(kind, n, (uint)seed, defaults);
     }
 
     /// <summary>

@@ -1,6 +1,5 @@
 using System.Numerics;
 using System.Runtime.InteropServices;
-using System.Text;
 using Rnn.Simd.Cells;
 using Rnn.Simd.Kernels;
 using Rnn.Simd.Network;

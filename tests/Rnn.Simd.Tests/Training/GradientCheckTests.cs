@@ -1,6 +1,5 @@
 using System.Text;
 using Rnn.Simd.Cells;
-using Rnn.Simd.Kernels;
 using Rnn.Simd.Network;
 using Rnn.Simd.Tests.Reference;
 using Rnn.Simd.Training;
