@@ -1,0 +1,45 @@
+using System.Numerics;
+using Rnn.Simd.Tests.Reference;
+using static Rnn.Simd.Tests.Infrastructure.TestHelpers;
+
+namespace Rnn.Simd.Tests.Infrastructure;
+
+/// <summary>Comparisons of computed values with <see cref="Bounded"/> reference values.</summary>
+public static class BoundedAssert
+{
+    /// <summary>
+    /// Asserts |actual_i − V_i| ≤ E_i for every i (a NaN fails), naming the first offender, its position as
+    /// <paramref name="where"/> describes it, the error and the bound.
+    /// </summary>
+    public static void Within<T>(ReadOnlySpan<T> actual, ReadOnlySpan<Bounded> expected, string what, Func<int, string>? where = null)
+        where T : IBinaryFloatingPointIeee754<T>
+    {
+        Assert.True(actual.Length == expected.Length, $"{what}: {actual.Length} values, expected {expected.Length}");
+        for (int i = 0; i < expected.Length; i++)
+        {
+            double a = D(actual[i]), err = Math.Abs(a - expected[i].V);
+            if (!(err <= expected[i].E))
+                Assert.Fail($"{what}: [{i}]{(where is null ? "" : " " + where(i))} = {a:R}, expected {expected[i].V:R}, |error| {err:E3} > bound {expected[i].E:E3}.");
+        }
+        Calibration.Record(actual, expected, what);
+    }
+}
+
+/// <summary>Temporary: the worst error / bound ratio seen, written to a file when RNN_TEST_BOUND_REPORT names one.</summary>
+internal static class Calibration
+{
+    private static readonly string? File = Environment.GetEnvironmentVariable("RNN_TEST_BOUND_REPORT");
+    private static readonly object Gate = new();
+
+    public static void Record<T>(ReadOnlySpan<T> actual, ReadOnlySpan<Bounded> expected, string what) where T : IBinaryFloatingPointIeee754<T>
+    {
+        if (File is null) return;
+        double worst = 0, bound = 0;
+        for (int i = 0; i < expected.Length; i++)
+        {
+            double r = expected[i].E == 0 ? 0 : Math.Abs(D(actual[i]) - expected[i].V) / expected[i].E;
+            if (r > worst) { worst = r; bound = expected[i].E; }
+        }
+        lock (Gate) System.IO.File.AppendAllText(File, $"{worst:F4}\t{bound:E2}\t{what}\n");
+    }
+}
