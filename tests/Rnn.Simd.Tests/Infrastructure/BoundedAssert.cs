@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using Rnn.Simd.Tests.Reference;
 using static Rnn.Simd.Tests.Infrastructure.TestHelpers;
 
@@ -11,6 +12,7 @@ public static class BoundedAssert
     /// Asserts |actual_i − V_i| ≤ E_i for every i (a NaN fails), naming the first offender, its position as
     /// <paramref name="where"/> describes it, the error and the bound.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Within<T>(ReadOnlySpan<T> actual, ReadOnlySpan<Bounded> expected, string what, Func<int, string>? where = null)
         where T : IBinaryFloatingPointIeee754<T>
     {

@@ -26,6 +26,7 @@ public sealed unsafe class GuardedBuffer<T> where T : unmanaged, IBinaryFloating
     public Span<T> Data => _a.AsSpan(Guard, Length);
 
     /// <summary>Makes the data <paramref name="length"/> elements long, all sentinel, guards sentinel.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public GuardedBuffer<T> Reset(int length)
     {
         if (length + 2 * Guard > _a.Length) throw new ArgumentOutOfRangeException(nameof(length), "Beyond the buffer's capacity.");
@@ -35,6 +36,7 @@ public sealed unsafe class GuardedBuffer<T> where T : unmanaged, IBinaryFloating
     }
 
     /// <summary>Resets to <paramref name="length"/> and fills the data uniformly from [lo, hi), rounded to T.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public GuardedBuffer<T> Fill(int length, Random rng, double lo, double hi)
     {
         Reset(length);
@@ -55,6 +57,7 @@ public sealed unsafe class GuardedBuffer<T> where T : unmanaged, IBinaryFloating
     public double[] ToDouble() => TestHelpers.ToDouble<T>(Data);
 
     /// <summary>Asserts every element outside the data still holds the sentinel bits.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void AssertGuardsIntact(string what)
     {
         long s = Bits(SentinelNaN<T>());

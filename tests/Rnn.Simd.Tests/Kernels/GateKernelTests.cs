@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using Rnn.Simd.Kernels;
 using Rnn.Simd.Kernels.GemmCore;
 using Rnn.Simd.Kernels.Recurrent;
@@ -87,6 +88,7 @@ public unsafe class GateKernelTests
 
     // ---------------------------------------------------------------------------------------------- LSTM
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void LstmForward<T>(IsaPath path) where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
         ErrorModel m = ErrorModel.For<T>();
@@ -142,6 +144,7 @@ public unsafe class GateKernelTests
                 }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void LstmBackward<T>(IsaPath path) where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
         ErrorModel m = ErrorModel.For<T>();
@@ -193,6 +196,7 @@ public unsafe class GateKernelTests
 
     // ----------------------------------------------------------------------------------------------- GRU
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void GruForward<T>(IsaPath path) where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
         ErrorModel m = ErrorModel.For<T>();
@@ -253,6 +257,7 @@ public unsafe class GateKernelTests
                 }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void GruBackward<T>(IsaPath path) where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
         ErrorModel m = ErrorModel.For<T>();
@@ -316,6 +321,7 @@ public unsafe class GateKernelTests
     /// and 4, accumulating onto random dst and overwriting a NaN dst. Rows past K and x past K are NaN guards (reading
     /// them poisons the result); the bound is γ_{2n}(u) Σ |terms| for the n = K (+1) terms.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void FusedGates<T>(IsaPath path) where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
         ErrorModel m = ErrorModel.For<T>();
@@ -363,6 +369,7 @@ public unsafe class GateKernelTests
     private static Bounded X(double v) => Bounded.Exact(v);
 
     /// <summary>Pre-activations: uniform in [-8, 8], every 11th element out in the saturated range ±[12, 25].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PreActivations<T>(GuardedBuffer<T> buf, int length, Random rng) where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
         buf.Fill(length, rng, -8, 8);
@@ -371,6 +378,7 @@ public unsafe class GateKernelTests
     }
 
     /// <summary>Saved activations per gate block: 's' a sigmoid output in (0, 1), 'S' a tanh output in (-1, 1).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Activations<T>(GuardedBuffer<T> buf, int batch, int hidden, string kinds, Random rng) where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
         int g = kinds.Length;

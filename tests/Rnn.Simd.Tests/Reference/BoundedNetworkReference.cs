@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using Rnn.Simd.Cells;
 using Rnn.Simd.Network;
 
@@ -8,7 +9,7 @@ namespace Rnn.Simd.Tests.Reference;
 /// A plain scalar forward of a stacked Elman / LSTM / GRU network with a linear readout, in double on
 /// <see cref="Bounded"/> values, so that every output and state element comes with a bound on how far a float or
 /// double computation of it may be (<see cref="ErrorModel"/>). It reads the network's weights by PyTorch name (exact:
-/// they are values of T) and never calls a library kernel. The state carries its bounds from step to step.
+/// they are values of T) and never calls a library kernel. The state carries its bounds from step to step, or is re-read from the library's state before a step (<see cref="Resync"/>).
 /// </summary>
 /// <remarks>
 /// Per layer, per batch row, from the layer input x and the previous h (, c):
@@ -65,13 +66,27 @@ public sealed class BoundedNetworkReference
             r._bhh[l] = Read(net.Parameter($"bias_hh_l{l}"));
             if (r._wih[l].Length != r._gates * a.HiddenSizes[l] * a.LayerInputSize(l) || r._whh[l].Length != r._gates * a.HiddenSizes[l] * a.HiddenSizes[l])
                 throw new InvalidOperationException($"Unexpected weight shapes in layer {l}.");
-            ReadOnlySpan<T> h = state.Hidden(l), c = state.Cell(l);
-            for (int i = 0; i < r.H[l].Length; i++) r.H[l][i] = Bounded.Exact(double.CreateTruncating(h[i]));
-            for (int i = 0; i < r.C[l].Length; i++) r.C[l][i] = Bounded.Exact(double.CreateTruncating(c[i]));
         }
+        r.Resync(state);
         r._wout = Read(net.Parameter("readout.weight"));
         r._bout = Read(net.Parameter("readout.bias"));
         return r;
+    }
+
+    /// <summary>
+    /// Restarts from the values of <paramref name="state"/> (exact): the next <see cref="Step"/> then bounds one step of
+    /// the library from the library's own state, so bounds do not compound over steps while every step is still
+    /// checked, and the state's carry with it (a state the library did not carry correctly differs from it).
+    /// </summary>
+    public void Resync<T>(NetworkState<T> state) where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        if (state.BatchSize != _batch) throw new ArgumentException("Batch size differs.", nameof(state));
+        for (int l = 0; l < H.Length; l++)
+        {
+            ReadOnlySpan<T> h = state.Hidden(l), c = state.Cell(l);
+            for (int i = 0; i < H[l].Length; i++) H[l][i] = Bounded.Exact(double.CreateTruncating(h[i]));
+            for (int i = 0; i < C[l].Length; i++) C[l][i] = Bounded.Exact(double.CreateTruncating(c[i]));
+        }
     }
 
     private static double[] Read<T>(ReadOnlySpan<T> s) where T : unmanaged, IBinaryFloatingPointIeee754<T>
@@ -82,6 +97,7 @@ public sealed class BoundedNetworkReference
     }
 
     /// <summary>One step of the B streams: x is B x I (exact values), returns y (B x O); advances <see cref="H"/> and <see cref="C"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public Bounded[] Step(ReadOnlySpan<double> x)
     {
         var input = new Bounded[_batch * _in];
@@ -140,6 +156,7 @@ public sealed class BoundedNetworkReference
     }
 
     /// <summary>b_ih[row] + b_hh[row] + W_ih[row] · x + W_hh[row] · h as one sum.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private Bounded PreActivation(int l, int row, ReadOnlySpan<Bounded> x, ReadOnlySpan<Bounded> h, int inSize, int hidden, bool bothBiases, bool withHidden)
     {
         var s = new BoundedSum();
@@ -155,6 +172,7 @@ public sealed class BoundedNetworkReference
     private Bounded InputSide(int l, int row, ReadOnlySpan<Bounded> x, int inSize) => PreActivation(l, row, x, default, inSize, 0, false, false);
 
     /// <summary>GRU gh[row] = W_hh[row] · h (b_hh is added by the gate math).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private Bounded HiddenSide(int l, int row, ReadOnlySpan<Bounded> h, int hidden)
     {
         var s = new BoundedSum();
