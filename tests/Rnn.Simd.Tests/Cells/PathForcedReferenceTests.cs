@@ -110,7 +110,6 @@ public class PathForcedReferenceTests
         AssertClose(expected.WindowLosses, losses, tol.Loss, 1e-4, $"window losses {what}");
         AssertClose(expected.Outputs, TestHelpers.ToDouble<T>(y), tol.Output, 1e-2, $"outputs {what}");
         AssertClose(eg, g, tol.Gradient, tol.Floor, $"parameter gradient {what}", net.Layout);
-        GradientCalibration.Record(eg, g, what);
     }
 
     /// <summary>
@@ -129,27 +128,5 @@ public class PathForcedReferenceTests
         public static Tolerances For<T>(double largestGradient) => typeof(T) == typeof(double)
             ? new(1e-12, 1e-12, 1e-10, 1e-4)
             : new(1e-4, 1e-4, 1e-4, Math.Max(1e-2 * largestGradient, 1e-12));
-    }
-}
-
-internal static class GradientCalibration
-{
-    private static readonly string? File = Environment.GetEnvironmentVariable("RNN_TEST_BOUND_REPORT");
-    private static readonly object Gate = new();
-
-    public static void Record(double[] e, double[] a, string what)
-    {
-        if (File is null) return;
-        double gmax = 0;
-        foreach (double v in e) gmax = Math.Max(gmax, Math.Abs(v));
-        double w1 = 0, w2 = 0, w3 = 0;
-        for (int i = 0; i < e.Length; i++)
-        {
-            double d = Math.Abs(a[i] - e[i]);
-            w1 = Math.Max(w1, d / Math.Max(Math.Abs(e[i]), 1e-4));
-            w2 = Math.Max(w2, d / Math.Max(Math.Abs(e[i]), 1e-2 * gmax));
-            w3 = Math.Max(w3, d / gmax);
-        }
-        lock (Gate) System.IO.File.AppendAllText(File, $"GRAD\t{w1:E2}\t{w2:E2}\t{w3:E2}\tgmax {gmax:E2}\t{what}\n");
     }
 }

@@ -12,10 +12,12 @@ namespace Rnn.Simd.Tests.Cells;
 /// <see cref="RecurrentNetwork{T}.Step"/> with one stream (the fused batch-1 step for LSTM and GRU, the batched step
 /// with B = 1 for Elman) against <see cref="BoundedNetworkReference"/>, a scalar double forward that carries a bound
 /// on every element (<see cref="ErrorModel"/>: the documented activation accuracy and one rounding per operation,
-/// propagated through the weights from step to step). Every H from 1 to 70 (H = 0 is refused by the architecture),
+/// propagated through the weights and the layers). Every H from 1 to 70 (H = 0 is refused by the architecture),
 /// input sizes 1 and 3 with one and two layers, three steps from a random state so that the state carries, float and
 /// double, on every path (<see cref="TestPaths.All"/>); and H = 128 and 257 (several NR blocks and a partial last one).
-/// Outputs, h and c of every layer are checked after every step.
+/// Outputs, h and c of every layer are checked after every step. Each step is bounded from the state the library
+/// carried into it (<see cref="BoundedNetworkReference.Resync"/>): bounds stay those of one step instead of compounding,
+/// and a state the library did not carry (or a stale copy of h_(t-1)) fails the step that uses it.
 /// </summary>
 public class SingleStreamStepReferenceTests
 {

@@ -23,25 +23,5 @@ public static class BoundedAssert
             if (!(err <= expected[i].E))
                 Assert.Fail($"{what}: [{i}]{(where is null ? "" : " " + where(i))} = {a:R}, expected {expected[i].V:R}, |error| {err:E3} > bound {expected[i].E:E3}.");
         }
-        Calibration.Record(actual, expected, what);
-    }
-}
-
-/// <summary>Temporary: the worst error / bound ratio seen, written to a file when RNN_TEST_BOUND_REPORT names one.</summary>
-internal static class Calibration
-{
-    private static readonly string? File = Environment.GetEnvironmentVariable("RNN_TEST_BOUND_REPORT");
-    private static readonly object Gate = new();
-
-    public static void Record<T>(ReadOnlySpan<T> actual, ReadOnlySpan<Bounded> expected, string what) where T : IBinaryFloatingPointIeee754<T>
-    {
-        if (File is null) return;
-        double worst = 0, bound = 0;
-        for (int i = 0; i < expected.Length; i++)
-        {
-            double r = expected[i].E == 0 ? 0 : Math.Abs(D(actual[i]) - expected[i].V) / expected[i].E;
-            if (r > worst) { worst = r; bound = expected[i].E; }
-        }
-        lock (Gate) System.IO.File.AppendAllText(File, $"{worst:F4}\t{bound:E2}\t{what}\n");
     }
 }
