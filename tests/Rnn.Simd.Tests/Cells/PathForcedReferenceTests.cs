@@ -82,8 +82,8 @@ public class PathForcedReferenceTests
     }
 
     /// <summary>
-    /// BPTT(8, 4) over 12 steps of B = 3 streams from a random state: three windows, the last two truncated and
-    /// straddling the ring's wrap, their gradients accumulated.
+    /// BPTT(8, 4) over 12 steps of B = 3 streams from a random state: three windows whose gradients accumulate; the
+    /// first two reach step 0 (the initial state is a leaf), the third is cut at step 4 and straddles the ring's wrap.
     /// </summary>
     private static void CheckWindows<T>(NetworkArchitecture arch, IsaPath path, ulong seed) where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
@@ -118,7 +118,7 @@ public class PathForcedReferenceTests
     /// bits of tanh / exp, ~1e-14 over these windows; so 1e-12 for losses and outputs, 1e-10 for gradients, floor 1e-4.
     /// float: forward values are within a few 1e-6 of exact (activations within 1e-6 absolute, VectorMath's docs;
     /// <see cref="BoundedNetworkReference"/>'s per-step bounds at these sizes), so outputs and losses within 1e-4
-    /// relative (floor 1e-2 for outputs: 1e-6 absolute). A gradient entry sums τb·B = 24 terms, each a product of up
+    /// relative (floor 1e-2 for outputs: 1e-6 absolute). A window's gradient entry sums up to τb·B = 24 terms, each a product of up
     /// to 2τb such factors, so it is off by at most ~2τb · 3e-6 ≈ 5e-5 of its largest term: 1e-4 relative, measured
     /// against at least 1% of the largest gradient entry (entries that cancel keep the absolute error of their
     /// terms). Measured worst: 1.2e-5 on that scale. A wrong lane, gate or row is off by the entry's own size.
