@@ -7,6 +7,7 @@ using Rnn.Simd.Training;
 using Rnn.Simd.Training.Bptt;
 using Rnn.Simd.Training.Regularization;
 using static Rnn.Simd.Tests.Infrastructure.RecurrentTestKit;
+using Rnn.Simd.Tests.Training.Regularization;
 
 namespace Rnn.Simd.Tests.Properties;
 

@@ -5,6 +5,7 @@ using Rnn.Simd.Tests.Reference;
 using Rnn.Simd.Training;
 using Rnn.Simd.Training.Bptt;
 using static Rnn.Simd.Tests.Infrastructure.RecurrentTestKit;
+using Rnn.Simd.Tests.Training.Bptt;
 
 namespace Rnn.Simd.Tests.Training;
 

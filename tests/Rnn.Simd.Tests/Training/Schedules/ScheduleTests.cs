@@ -1,7 +1,7 @@
 using FsCheck.Xunit;
 using Rnn.Simd.Training.Schedules;
 
-namespace Rnn.Simd.Tests.Optimizers;
+namespace Rnn.Simd.Tests.Training.Schedules;
 
 /// <summary>Learning-rate schedules of chapter section 2.3 against their formulas, and the step-decay patience rule.</summary>
 public class ScheduleTests

@@ -4,7 +4,7 @@ using Rnn.Simd.Tests.Infrastructure;
 using Rnn.Simd.Training.Optimizers;
 using Rnn.Simd.Training.Regularization;
 
-namespace Rnn.Simd.Tests.Optimizers;
+namespace Rnn.Simd.Tests.Training.Optimizers;
 
 /// <summary>Whole-run behaviour: descent on a least-squares problem, Nesterov's change of variable, zero allocation.</summary>
 public class OptimizerBehaviourTests

@@ -7,7 +7,7 @@ using Rnn.Simd.Tests.Infrastructure;
 using Rnn.Simd.Tests.Reference;
 using static Rnn.Simd.Tests.Infrastructure.TestHelpers;
 
-namespace Rnn.Simd.Tests.Kernels;
+namespace Rnn.Simd.Tests.Kernels.Recurrent;
 
 /// <summary>
 /// The fused gate kernels of <see cref="GateKernels"/> on every path (<see cref="TestPaths.All"/>), float and double,

@@ -6,7 +6,7 @@ using Rnn.Simd.Tests.Reference;
 using Rnn.Simd.Training.Bptt;
 using static Rnn.Simd.Tests.Infrastructure.RecurrentTestKit;
 
-namespace Rnn.Simd.Tests.Training;
+namespace Rnn.Simd.Tests.Training.Bptt;
 
 /// <summary>
 /// <see cref="TruncatedBptt{T}"/> in double against <see cref="RecurrentReference"/>, an unrolled scalar implementation

@@ -5,7 +5,7 @@ using Rnn.Simd.Network;
 using Rnn.Simd.Tests.Infrastructure;
 using static Rnn.Simd.Tests.Infrastructure.RecurrentTestKit;
 
-namespace Rnn.Simd.Tests.Cells;
+namespace Rnn.Simd.Tests.Network;
 
 /// <summary>
 /// Stateful inference: <see cref="RecurrentNetwork{T}.Step"/> and <see cref="RecurrentNetwork{T}.Forward"/> over

@@ -6,7 +6,7 @@ using Rnn.Simd.Tests.Reference;
 using Rnn.Simd.Training.Optimizers;
 using Rnn.Simd.Training.Regularization;
 
-namespace Rnn.Simd.Tests.Optimizers;
+namespace Rnn.Simd.Tests.Training.Optimizers;
 
 /// <summary>Gradient clipping (global norm, value) and the regulariser R_λ: values, gradients, every path.</summary>
 public class ClippingAndRegularizationTests
@@ -175,12 +175,12 @@ public class ClippingAndRegularizationTests
     [Fact]
     public void Plan_Resolution_MergesAdjacentWeightSlices()
     {
-        var arch = Network.NetworkArchitecture.Uniform(global::Rnn.Simd.Cells.CellType.Elman, 2, 3, 2, 1);
-        var layout = new Network.ParameterLayout(arch);
+        var arch = Rnn.Simd.Network.NetworkArchitecture.Uniform(global::Rnn.Simd.Cells.CellType.Elman, 2, 3, 2, 1);
+        var layout = new Rnn.Simd.Network.ParameterLayout(arch);
         RegularizationPlan plan = RegularizationOptions.Ridge(0.1).Resolve(layout);
         // Per layer: weight_ih + weight_hh adjacent (merged), biases skipped; then readout.weight.
         var expected = new List<(int, int)>();
-        foreach (Network.ParameterSlice s in layout.Slices)
+        foreach (Rnn.Simd.Network.ParameterSlice s in layout.Slices)
         {
             if (!s.IsWeight) continue;
             if (expected.Count > 0 && expected[^1].Item1 + expected[^1].Item2 == s.Offset) expected[^1] = (expected[^1].Item1, expected[^1].Item2 + s.Length);

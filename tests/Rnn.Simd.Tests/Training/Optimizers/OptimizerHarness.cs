@@ -7,7 +7,7 @@ using Rnn.Simd.Training.Optimizers;
 using Rnn.Simd.Training.Regularization;
 using Rule = Rnn.Simd.Tests.Reference.OptimizerReference.Rule;
 
-namespace Rnn.Simd.Tests.Optimizers;
+namespace Rnn.Simd.Tests.Training.Optimizers;
 
 /// <summary>
 /// Builds random optimiser problems (parameters, gradients, state, hyper-parameters, regularisation plan), runs the
