@@ -92,7 +92,13 @@ public static class TrainingRun
     public static string MemberCheckpoint(string path, int member) =>
         member == 0 ? path : path + "." + (member + 1).ToString(CultureInfo.InvariantCulture);
 
-    private static TrainerOptions CreateTrainerOptions(TrainOptions o, int member, ulong seed) => new()
+    /// <summary>
+    /// The library's trainer options of ensemble member <paramref name="member"/> (seed <paramref name="seed"/>) from
+    /// the parsed command line: every training option of <c>train</c> reaches the trainer here (--init acts on the
+    /// network instead, through <see cref="TrainOptions.Initialize(RecurrentNetwork{float}, ulong)"/>). A fresh
+    /// schedule per call, since a schedule is stateful.
+    /// </summary>
+    internal static TrainerOptions CreateTrainerOptions(TrainOptions o, int member, ulong seed) => new()
     {
         BatchSize = o.Batch, Bptt = o.Schedule, Optimizer = o.Optimizer, LearningRate = o.LearningRate, Schedule = o.CreateSchedule(),
         ClipNorm = o.Clip, Epochs = o.Epochs, Patience = o.Patience, MaxThreads = o.Threads,
