@@ -75,18 +75,24 @@ public static class TrainingRun
         ArgumentNullException.ThrowIfNull(o);
         ArgumentNullException.ThrowIfNull(progress);
         ForecastWindows train = dataset.Train, validation = dataset.Validation!;
-        var ensemble = new EnsembleTrainer<float>(
-            NetworkArchitecture.Uniform(o.Cell, train.InputSize, o.Hidden, o.Layers, train.OutputSize),
-            (member, seed) => CreateTrainerOptions(o, member, seed))
+        EnsembleTrainer<float> ensemble = CreateEnsembleTrainer(train, o, progress);
+        EnsembleResult<float> result = ensemble.Fit(train.ToSequenceData(), validation.ToSequenceData(), cancellationToken);
+        return new TrainingOutcome(data, dataset, result, PredictTest(result.Members, dataset));
+    }
+
+    /// <summary>
+    /// The library's ensemble trainer for the options: the architecture (--cell --hidden --layers, the data's input and
+    /// output sizes), --ensemble members from --seed, --init through <see cref="TrainOptions.Initialize(RecurrentNetwork{float}, ulong)"/>,
+    /// each member's trainer options from <see cref="CreateTrainerOptions"/>, and progress / --resume per member.
+    /// </summary>
+    internal static EnsembleTrainer<float> CreateEnsembleTrainer(ForecastWindows train, TrainOptions o, TrainProgress progress) =>
+        new(NetworkArchitecture.Uniform(o.Cell, train.InputSize, o.Hidden, o.Layers, train.OutputSize), (member, seed) => CreateTrainerOptions(o, member, seed))
         {
             Members = o.Ensemble,
             Seed = o.Seed,
             Initialize = o.Initialize,
             FitMember = member => FitMember(member, o, progress),
         };
-        EnsembleResult<float> result = ensemble.Fit(train.ToSequenceData(), validation.ToSequenceData(), cancellationToken);
-        return new TrainingOutcome(data, dataset, result, PredictTest(result.Members, dataset));
-    }
 
     /// <summary>The checkpoint file of ensemble member <paramref name="member"/> (0-based): FILE for the first, FILE.k for member k ≥ 2.</summary>
     public static string MemberCheckpoint(string path, int member) =>
