@@ -134,10 +134,15 @@ public sealed class RecurrentNetwork<T> where T : unmanaged, IBinaryFloatingPoin
         {
             EnsureFusedPacked();
             StepSingle(input, output, state);
-            return;
         }
-        EnsurePacked();
-        StepCore(input, output, state);
+        else
+        {
+            EnsurePacked();
+            StepCore(input, output, state);
+        }
+        // The kernels read the packed weights through raw pointers into pinned arrays that this network roots; keep it
+        // alive until they are done (pinned is not rooted, and the JIT may end this's lifetime at its last field use).
+        GC.KeepAlive(this);
     }
 
     /// <summary>

@@ -177,6 +177,8 @@ public sealed unsafe class TruncatedBptt<T> where T : unmanaged, IBinaryFloating
         T loss = ReadoutAndLoss(targets, outputs, targetWeights, weightSum, first);
         _ring.Advance(_tf);
         Backward(first);
+        // The ring's buffers are pinned arrays read through raw pointers: keep their owner alive until the last kernel.
+        GC.KeepAlive(this);
         return loss;
     }
 
