@@ -237,3 +237,43 @@ public class OnnxExportTests
         Assert.Throws<ArgumentOutOfRangeException>(() => OnnxNames.InitialHidden(-1));
     }
 }
+
+/// <summary>
+/// That ONNX Runtime's load is a check worth passing: the same exported bytes with one defect each (an operator that
+/// does not exist, a weight that is missing, a weight of the wrong shape) are refused when the session is created.
+/// </summary>
+public class OnnxRuntimeLoadTests
+{
+    private static byte[] Mutated(Action<ModelProto> defect)
+    {
+        var net = new RecurrentNetwork<float>(new NetworkArchitecture(CellType.Lstm, 2, [3], 1), 1);
+        ModelProto m = ModelProto.Parser.ParseFrom(OnnxExporter.ToBytes(net));
+        defect(m);
+        return Google.Protobuf.MessageExtensions.ToByteArray(m);
+    }
+
+    [Fact]
+    public void TheUnmodifiedExport_Loads()
+    {
+        using var ort = new OnnxRuntimeHarness(Mutated(_ => { }));
+        Assert.Equal(3, ort.Session.InputNames.Count);  // input, initial_h_l0, initial_c_l0
+        Assert.Equal(3, ort.Session.OutputNames.Count); // output, final_h_l0, final_c_l0
+    }
+
+    [Fact]
+    public void AnUnknownOperator_IsRefusedAtLoad() =>
+        Assert.ThrowsAny<Microsoft.ML.OnnxRuntime.OnnxRuntimeException>(() => new OnnxRuntimeHarness(Mutated(m => m.Graph.Node[0].OpType = "LSTMX")));
+
+    [Fact]
+    public void AMissingWeight_IsRefusedAtLoad() =>
+        Assert.ThrowsAny<Microsoft.ML.OnnxRuntime.OnnxRuntimeException>(() => new OnnxRuntimeHarness(Mutated(m =>
+            m.Graph.Initializer.Remove(m.Graph.Initializer.Single(t => t.Name == "R_l0")))));
+
+    [Fact]
+    public void AWeightOfTheWrongShape_IsRefusedAtLoad() =>
+        Assert.ThrowsAny<Microsoft.ML.OnnxRuntime.OnnxRuntimeException>(() => new OnnxRuntimeHarness(Mutated(m =>
+        {
+            TensorProto w = m.Graph.Initializer.Single(t => t.Name == "W_l0");
+            w.Dims[1] = 3; // 4·H rows declared as H: the raw data no longer fits the shape
+        })));
+}
