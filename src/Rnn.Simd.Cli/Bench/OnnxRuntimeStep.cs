@@ -39,7 +39,16 @@ internal sealed class OnnxRuntimeStep : IDisposable
         };
         // One thread does the work: spinning would only burn the second core that the other benchmarks share.
         _options.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
-        _session = new InferenceSession(OnnxExporter.ToBytes(network), _options);
+        try
+        {
+            _session = new InferenceSession(OnnxExporter.ToBytes(network), _options);
+        }
+        catch
+        {
+            _options.Dispose();
+            _runOptions.Dispose();
+            throw;
+        }
 
         _input = new float[arch.InputSize];
         _output = new float[arch.OutputSize];

@@ -16,6 +16,7 @@ namespace Rnn.Simd.Tests.Cli;
 /// and every bad command line or file is one error line with the right exit code. Also the onnxruntime rows of
 /// <c>bench</c> (shape of the JSON only: no timing assertion).
 /// </summary>
+[Collection(Rnn.Simd.Tests.Onnx.OnnxRuntimeCollection.Name)]
 public class ExportCommandTests
 {
     private static (int Code, string Out, string Err) Run(params string[] args)

@@ -242,6 +242,7 @@ public class OnnxExportTests
 /// That ONNX Runtime's load is a check worth passing: the same exported bytes with one defect each (an operator that
 /// does not exist, a weight that is missing, a weight of the wrong shape) are refused when the session is created.
 /// </summary>
+[Collection(Rnn.Simd.Tests.Onnx.OnnxRuntimeCollection.Name)]
 public class OnnxRuntimeLoadTests
 {
     private static byte[] Mutated(Action<ModelProto> defect)

@@ -6,6 +6,17 @@ using Rnn.Simd.Onnx;
 namespace Rnn.Simd.Tests.Onnx;
 
 /// <summary>
+/// The test classes that open ONNX Runtime sessions run one after another (each class's tests already do), so that no
+/// two sessions are created or run at once in the test process: ONNX Runtime supports that, but the suite gains
+/// nothing from it, and a native fault is easier to place when one test at a time talks to the runtime.
+/// </summary>
+[CollectionDefinition(Name)]
+public sealed class OnnxRuntimeCollection
+{
+    public const string Name = "ONNX Runtime sessions";
+}
+
+/// <summary>
 /// Runs an exported model in ONNX Runtime (Microsoft.ML.OnnxRuntime, CPU, one intra-op thread) with named float
 /// inputs, and returns every output by name. Creating the session is ONNX Runtime's own load: it parses the protobuf,
 /// checks the graph (operator schemas, attribute types, input counts, type and shape inference) and fails on an
@@ -24,7 +35,15 @@ internal sealed class OnnxRuntimeHarness : IDisposable
             ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
             GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
         };
-        Session = new InferenceSession(model, _options);
+        try
+        {
+            Session = new InferenceSession(model, _options);
+        }
+        catch
+        {
+            _options.Dispose(); // a model the runtime refuses: release the native options now, not on the finalizer thread
+            throw;
+        }
     }
 
     public InferenceSession Session { get; }

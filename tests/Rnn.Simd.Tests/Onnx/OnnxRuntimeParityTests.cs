@@ -13,6 +13,7 @@ namespace Rnn.Simd.Tests.Onnx;
 /// independent formulation of the equations (ONNX's gate order, its own GEMMs and activations), so a wrong gate
 /// permutation, bias half, linear_before_reset, activation or transpose shows here as a failure.
 /// </summary>
+[Collection(Rnn.Simd.Tests.Onnx.OnnxRuntimeCollection.Name)]
 public class OnnxRuntimeParityTests
 {
     private const double Tolerance = 1e-5;
