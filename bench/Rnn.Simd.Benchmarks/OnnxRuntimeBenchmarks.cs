@@ -15,7 +15,7 @@ namespace Rnn.Simd.Benchmarks;
 /// </summary>
 [MemoryDiagnoser]
 [Config(typeof(BenchConfig))]
-public class OnnxRuntimeInferenceBenchmarks : IWorkload
+public sealed class OnnxRuntimeInferenceBenchmarks : IWorkload, IDisposable
 {
     private RecurrentNetwork<float> _net = null!;
     private NetworkState<float> _state = null!;
@@ -38,7 +38,10 @@ public class OnnxRuntimeInferenceBenchmarks : IWorkload
     }
 
     [GlobalCleanup]
-    public void Cleanup() => _peer.Dispose();
+    public void Cleanup() => Dispose();
+
+    /// <summary>Releases the ONNX Runtime session (GlobalCleanup; also for the smoke's allocation check).</summary>
+    public void Dispose() => _peer?.Dispose();
 
     [Benchmark(Baseline = true)]
     public float RnnSimd()

@@ -394,7 +394,7 @@ public static class OnnxExporter
             $"{arch}{(members > 1 ? $", mean of {members} members" : "")}. {states} Outputs: output [T, B, O] and each layer's final state [1, B, H].");
     }
 
-    private static IEnumerable<KeyValuePair<string, string>> Metadata(NetworkArchitecture arch, int members, Type elementType, OnnxExportOptions options)
+    private static SortedDictionary<string, string> Metadata(NetworkArchitecture arch, int members, Type elementType, OnnxExportOptions options)
     {
         var all = new SortedDictionary<string, string>(StringComparer.Ordinal)
         {

@@ -1,6 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
-using Rnn.Simd.Kernels;
 
 namespace Rnn.Simd;
 
@@ -24,10 +23,6 @@ internal static class ThrowHelper
     [DoesNotReturn, MethodImpl(MethodImplOptions.NoInlining)]
     public static void ThrowOverlap(string paramName) =>
         throw new ArgumentException("The destination partially overlaps an input; it may only be the same span as an input or not overlap at all.", paramName);
-
-    [DoesNotReturn, MethodImpl(MethodImplOptions.NoInlining)]
-    public static void ThrowPathNotSupported(IsaPath path) =>
-        throw new PlatformNotSupportedException($"The ISA path {path} is not supported on this machine (best is {Isa.Best}).");
 
     [DoesNotReturn, MethodImpl(MethodImplOptions.NoInlining)]
     public static void ThrowTypeNotSupported<T>() =>

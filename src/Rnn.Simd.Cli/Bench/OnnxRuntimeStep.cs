@@ -23,6 +23,7 @@ internal sealed class OnnxRuntimeStep : IDisposable
     private readonly float[] _input, _output;
     private readonly float[][] _stateA, _stateB;
     private int _next;
+    private bool _disposed;
 
     /// <summary>Exports <paramref name="network"/> and opens it in ONNX Runtime.</summary>
     /// <exception cref="DllNotFoundException">ONNX Runtime's native library is not next to the tool (see <see cref="TryDescribeRuntime"/>).</exception>
@@ -135,6 +136,8 @@ internal sealed class OnnxRuntimeStep : IDisposable
 
     public void Dispose()
     {
+        if (_disposed) return;
+        _disposed = true;
         foreach (OrtIoBinding b in _bindings) b?.Dispose();
         foreach (OrtValue v in _values) v.Dispose();
         _runOptions.Dispose();

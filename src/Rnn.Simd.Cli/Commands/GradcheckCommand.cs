@@ -147,7 +147,7 @@ public sealed class GradcheckCommand(CliOutput output) : Command<GradcheckSettin
         return ExitCodes.Failure;
     }
 
-    private void WriteTable(GradcheckOptions options, IReadOnlyList<GradcheckResult> results)
+    private void WriteTable(GradcheckOptions options, List<GradcheckResult> results)
     {
         IAnsiConsole console = output.Console;
         console.WriteLine(FormattableString.Invariant(

@@ -75,3 +75,33 @@ internal static class OnnxExport
         return string.Join(",", parts);
     }
 }
+
+/// <summary>
+/// <c>export --format onnx</c> as one of <see cref="ExportFormats.All"/>: checks that no safetensors-only option is
+/// given, then <see cref="OnnxExport.Export"/>.
+/// </summary>
+public sealed class OnnxModelExporter : IModelExporter
+{
+    /// <inheritdoc/>
+    public string Name => OnnxExport.Name;
+
+    /// <inheritdoc/>
+    public string Extension => OnnxExport.Extension;
+
+    /// <inheritdoc/>
+    public string? Validate(ExportRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (request.DType is not null) return "--dtype applies to safetensors only; an ONNX export is always float32.";
+        if (request.RecurrentPrefix is not null || request.ReadoutPrefix is not null)
+            return "--prefix and --readout-prefix apply to safetensors only; ONNX tensor names are fixed (see README-cli.md).";
+        return null;
+    }
+
+    /// <inheritdoc/>
+    public string Export(LoadedModel model, ExportRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return OnnxExport.Export(model, request.OutputPath);
+    }
+}

@@ -39,7 +39,7 @@ public sealed record GradcheckCase(CellType Cell, IReadOnlyList<int> HiddenSizes
         var cases = new List<GradcheckCase>(18);
         foreach (CellType cell in new[] { CellType.Elman, CellType.Lstm, CellType.Gru })
         {
-            foreach (IReadOnlyList<int> hidden in new[] { (IReadOnlyList<int>)[options.HiddenOneLayer], options.HiddenTwoLayers })
+            foreach (IReadOnlyList<int> hidden in new[] { ([options.HiddenOneLayer]), options.HiddenTwoLayers })
             {
                 cases.Add(new(cell, hidden, BpttSchedule.True(options.Steps), "n,1"));
                 cases.Add(new(cell, hidden, BpttSchedule.Epochwise(options.Steps), "n,n"));

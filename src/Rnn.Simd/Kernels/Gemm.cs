@@ -1,7 +1,7 @@
 using System.Numerics;
 using Rnn.Simd.Kernels.GemmCore;
-using Rnn.Simd.Kernels.Simd;
 using Rnn.Simd.Kernels.Operators;
+using Rnn.Simd.Kernels.Simd;
 
 namespace Rnn.Simd.Kernels;
 

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.Arm;
@@ -93,9 +94,13 @@ public static class Isa
     {
         if (path == IsaPath.Auto) return Best;
         if ((uint)path - 1 > 3) ThrowHelper.ThrowArgumentOutOfRange(nameof(path), "Unknown IsaPath value.");
-        if (path != IsaPath.Scalar && !allowEmulated && !IsSupported(path)) ThrowHelper.ThrowPathNotSupported(path);
+        if (path != IsaPath.Scalar && !allowEmulated && !IsSupported(path)) ThrowPathNotSupported(path);
         return path;
     }
+
+    [DoesNotReturn, MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowPathNotSupported(IsaPath path) =>
+        throw new PlatformNotSupportedException($"The ISA path {path} is not supported on this machine (best is {Best}).");
 
     private static IsaPath DetectBest()
     {

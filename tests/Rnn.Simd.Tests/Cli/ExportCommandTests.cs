@@ -1,189 +1,208 @@
+using System.Globalization;
 using System.Text.Json;
 using Rnn.Simd.Cells;
-using Rnn.Simd.Cli;
 using Rnn.Simd.Forecasting;
 using Rnn.Simd.Network;
-using Rnn.Simd.Onnx;
 using Rnn.Simd.Persistence;
-using Rnn.Simd.Tests.Infrastructure;
-using Rnn.Simd.Tests.Onnx;
+using static Rnn.Simd.Tests.Cli.CliSeries;
 
 namespace Rnn.Simd.Tests.Cli;
 
 /// <summary>
-/// <c>rnn-simd export --format onnx</c> in process: the written file runs in ONNX Runtime and equals the saved
-/// network's forward (one network, an ensemble, a double model), carries the forecasting information in its metadata,
-/// and every bad command line or file is one error line with the right exit code. Also the onnxruntime rows of
-/// <c>bench</c> (shape of the JSON only: no timing assertion).
+/// <c>rnn-simd export</c> and safetensors models in <c>train --out</c>, <c>forecast</c> and <c>evaluate</c>, in process:
+/// a model exported to safetensors forecasts and evaluates exactly as the .rnn model it came from (ensembles, float
+/// and double); <c>train --out FILE.safetensors</c> equals the .rnn run; a PyTorch-written file forecasts with a
+/// sidecar and is refused with a message that names what is missing without one; bad files are one error line
+/// (exit 1) and bad options exit 2.
 /// </summary>
-[Collection(Rnn.Simd.Tests.Onnx.OnnxRuntimeCollection.Name)]
 public class ExportCommandTests
 {
-    private static (int Code, string Out, string Err) Run(params string[] args)
+    private static readonly string[] TinyTrain = ["--hidden", "4", "--batch", "4", "--window", "24", "--patience", "0", "--epochs", "2", "-q"];
+
+    private static string Golden(string name) => Path.Combine(AppContext.BaseDirectory, "Golden", name);
+
+    [Fact]
+    public void ExportThenForecastAndEvaluate_FromTheSafeTensorsFile_EqualTheRnnModel()
     {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        int code = Program.Run(args, stdout, stderr);
-        return (code, stdout.ToString(), stderr.ToString());
+        using var dir = new TempDir();
+        string csv = dir.Write("load.csv", OneColumn(600));
+        string rnn = dir.File("m.rnn"), st = dir.File("m.safetensors");
+        (int code, _, string err) = Run(["train", "--data", csv, "--column", "load", "--ensemble", "2", "--horizon", "6", "--out", rnn, .. TinyTrain]);
+        Assert.True(code == 0, err);
+
+        (int eCode, string eOut, string eErr) = Run("export", "--model", rnn, "--format", "safetensors", "-o", st);
+        Assert.True(eCode == 0, eErr);
+        Assert.Equal("", eOut);
+        Assert.Contains("wrote " + st + ": safetensors, 12 tensors (F32", eErr, StringComparison.Ordinal);
+        SafeTensorsFile file = SafeTensorsFile.Load(st);
+        Assert.NotNull(file.Find("1.rnn.weight_hh_l0"));
+
+        string[] data = ["--data", csv, "--column", "load", "-q"];
+        (int f1, string fromRnn, string err1) = Run(["forecast", "--model", rnn, .. data]);
+        (int f2, string fromSt, string err2) = Run(["forecast", "--model", st, .. data]);
+        Assert.True(f1 == 0 && f2 == 0, err1 + err2);
+        Assert.Equal(fromRnn, fromSt);
+        Assert.Equal(7, fromSt.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length); // header + h = 6 values
+
+        (int v1, string evalRnn, _) = Run(["evaluate", "--model", rnn, "--json", .. data]);
+        (int v2, string evalSt, _) = Run(["evaluate", "--model", st, "--json", .. data]);
+        Assert.Equal(0, v1 + v2);
+        using JsonDocument a = JsonDocument.Parse(evalRnn), b = JsonDocument.Parse(evalSt);
+        Assert.Equal(a.RootElement.GetProperty("metrics").GetRawText(), b.RootElement.GetProperty("metrics").GetRawText());
+        Assert.Equal("safetensors", b.RootElement.GetProperty("model").GetProperty("format").GetString());
+        Assert.Equal("rnn-simd", a.RootElement.GetProperty("model").GetProperty("format").GetString());
+        // The tool's metadata travels along (forecast reads data.aggregate from it).
+        Assert.Equal("load", b.RootElement.GetProperty("model").GetProperty("metadata").GetProperty("data.column").GetString());
     }
 
-    private static ForecastingInfo Info(int outputs) => new()
+    [Fact]
+    public void ADoubleModel_ExportsAsF64_AndForecastsTheSame()
     {
-        Scaler = new StandardScaler([49.5], [7.25]),
-        Options = new ForecastOptions(outputs, outputs > 1 ? TargetMode.MultiOutput : TargetMode.SingleStep),
-        ColumnNames = ["load"],
-    };
+        using var dir = new TempDir();
+        string csv = dir.Write("load.csv", OneColumn(300));
+        string rnn = dir.File("d.rnn"), st = dir.File("d.safetensors");
+        var options = new ForecastOptions(3);
+        var net = new RecurrentNetwork<double>(NetworkArchitecture.Uniform(CellType.Gru, 1, 5, 2, 1), seed: 3);
+        ModelFile.Save(rnn, net, new ForecastingInfo { Scaler = new StandardScaler([49.5], [7.25]), Options = options, ColumnNames = ["load"] });
 
-    private static float[] Forward(RecurrentNetwork<float> net, float[] x, int steps)
+        Assert.Equal(0, Run("export", "--model", rnn, "-o", st, "-q").Code); // the format from the extension
+        Assert.All(SafeTensorsFile.Load(st).Tensors, t => Assert.Equal(SafeTensorsDType.F64, t.DType));
+        Assert.Equal(Run("forecast", "--model", rnn, "--data", csv, "-q").Out, Run("forecast", "--model", st, "--data", csv, "-q").Out);
+
+        // f16: every tensor F16, a forecast close to (not equal to) the double one.
+        string half = dir.File("h.safetensors");
+        Assert.Equal(0, Run("export", "--model", rnn, "-o", half, "--dtype", "f16", "--prefix", "gru.", "--readout-prefix", "head.", "-q").Code);
+        SafeTensorsFile h = SafeTensorsFile.Load(half);
+        Assert.All(h.Tensors, t => Assert.Equal(SafeTensorsDType.F16, t.DType));
+        Assert.NotNull(h.Find("gru.weight_ih_l1"));
+        Assert.NotNull(h.Find("head.bias"));
+        float[] exact = Values(Run("forecast", "--model", rnn, "--data", csv, "-q").Out);
+        float[] rounded = Values(Run("forecast", "--model", half, "--data", csv, "-q").Out);
+        Assert.Equal(exact.Length, rounded.Length);
+        for (int i = 0; i < exact.Length; i++) Assert.True(Math.Abs(exact[i] - rounded[i]) < 0.5, $"{exact[i]} vs {rounded[i]}");
+    }
+
+    private static float[] Values(string csv) =>
+        csv.Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(1).Select(l => float.Parse(l.Split(',')[1], CultureInfo.InvariantCulture)).ToArray();
+
+    [Fact]
+    public void TrainOut_ASafeTensorsName_WritesPyTorchNames_AndEqualsTheRnnRun()
     {
-        var y = new float[steps * net.Architecture.OutputSize];
-        net.Forward(x, y, net.CreateState());
-        return y;
+        using var dir = new TempDir();
+        string csv = dir.Write("load.csv", OneColumn(600));
+        string rnn = dir.File("m.rnn"), st = dir.File("m.safetensors");
+        string[] train = ["train", "--data", csv, "--column", "load", "--ensemble", "1", "--horizon", "4", .. TinyTrain];
+        (int c1, _, string e1) = Run([.. train, "--out", rnn]);
+        (int c2, _, string e2) = Run([.. train, "--out", st]);
+        Assert.True(c1 == 0 && c2 == 0, e1 + e2);
+        SafeTensorsFile file = SafeTensorsFile.Load(st);
+        Assert.Equal(
+            ["readout.bias", "readout.weight", "rnn.bias_hh_l0", "rnn.bias_ih_l0", "rnn.weight_hh_l0", "rnn.weight_ih_l0"],
+            file.Tensors.Select(t => t.Name));
+        Assert.Equal("pt", file.Metadata!["format"]);
+        Assert.Equal(Run("forecast", "--model", rnn, "--data", csv, "-q").Out, Run("forecast", "--model", st, "--data", csv, "-q").Out);
+    }
+
+    [Fact]
+    public void APyTorchFile_ForecastsWithASidecar_AndWithoutOneSaysWhatIsMissing()
+    {
+        using var dir = new TempDir();
+        string csv = dir.Write("load.csv", OneColumn(200));
+        string st = dir.File("torch.safetensors");
+        File.Copy(Golden("lstm_l1.safetensors"), st); // PyTorch's LSTM(3, 5) + Linear(5, 2): no metadata at all
+
+        (int code, string stdout, string stderr) = Run("forecast", "--model", st, "--data", csv);
+        Assert.Equal(1, code);
+        Assert.Equal("", stdout);
+        string line = SingleErrorLine(stderr);
+        Assert.Contains("holds PyTorch weights (Lstm I=3 H=[5] O=2) but no forecasting information", line, StringComparison.Ordinal);
+        Assert.Contains(st + ".json", line, StringComparison.Ordinal);
+
+        // Two outputs: a multi-output horizon 2 of the one column; three inputs: value, lag 2, lag 3.
+        File.WriteAllText(st + ".json", """
+            { "forecasting": { "columns": ["load"], "mean": [50], "std": [7.5], "horizon": 2, "mode": "multi", "features": "value,lag2,lag3" } }
+            """);
+        (int okCode, string okOut, string okErr) = Run("forecast", "--model", st, "--data", csv);
+        Assert.True(okCode == 0, okErr);
+        Assert.Contains("(safetensors, description from " + st + ".json)", okErr, StringComparison.Ordinal);
+        float[] got = Values(okOut);
+        LoadedModel model = SafeTensorsModel.Load(st);
+        float[] series = File.ReadAllLines(csv).Skip(1).Select(l => float.Parse(l, CultureInfo.InvariantCulture)).ToArray();
+        Assert.Equal(new Forecaster(model.GetNetwork<float>(), model.Forecasting!.Scaler, model.Forecasting.Options).ForecastPath(new TimeSeries(series)), got);
+
+        File.WriteAllText(st + ".json", """{ "forecasting": { "columns": ["load"], "mean": [50], "std": [7.5], "horizon": 2 } }""");
+        (int badCode, _, string badErr) = Run("forecast", "--model", st, "--data", csv);
+        Assert.Equal(1, badCode);
+        Assert.Contains("does not fit the network", SingleErrorLine(badErr), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void DamagedSafeTensorsFiles_AreOneLineErrors_ExitCode1()
+    {
+        using var dir = new TempDir();
+        string csv = dir.Write("load.csv", OneColumn(200));
+        byte[] good = File.ReadAllBytes(Golden("gru_l1.safetensors"));
+        var cases = new List<(string Name, byte[] Bytes, string Expected)>
+        {
+            ("cut.safetensors", good[..(good.Length - 10)], "truncated: tensor"),
+            ("short.safetensors", good[..5], "the file has 5 bytes"),
+            ("long.safetensors", [.. BitConverter.GetBytes((ulong)good.Length), .. good[8..]], "runs past the end of the file"),
+            ("json.safetensors", Corrupt(good, "{\"", "[\""), "starts with byte 0x5B"),
+            ("shape.safetensors", Corrupt(good, "[15,5]", "[5,15]"), "'rnn.weight_hh_l0' has shape [5, 15]: its rows must be 1, 3 or 4 times its columns"),
+        };
+        foreach ((string name, byte[] bytes, string expected) in cases)
+        {
+            string path = dir.File(name);
+            File.WriteAllBytes(path, bytes);
+            foreach (string command in new[] { "forecast", "evaluate", "export" })
+            {
+                string[] args = command == "export" ? ["export", "--model", path, "-o", dir.File("x.safetensors")] : [command, "--model", path, "--data", csv];
+                (int code, string stdout, string stderr) = Run(args);
+                Assert.True(code == 1, $"{name} {command}: exit {code}: {stderr}");
+                Assert.Equal("", stdout);
+                string line = SingleErrorLine(stderr);
+                Assert.Contains("--model " + path, line, StringComparison.Ordinal);
+                Assert.Contains(expected, line, StringComparison.Ordinal);
+            }
+        }
+        Assert.False(File.Exists(dir.File("x.safetensors")));
+    }
+
+    private static byte[] Corrupt(byte[] file, string from, string to)
+    {
+        string text = System.Text.Encoding.Latin1.GetString(file);
+        int at = text.IndexOf(from, StringComparison.Ordinal);
+        Assert.True(at >= 0 && from.Length == to.Length);
+        byte[] copy = (byte[])file.Clone();
+        System.Text.Encoding.Latin1.GetBytes(to).CopyTo(copy, at);
+        return copy;
     }
 
     [Theory]
-    [InlineData("--format", "onnx")]
-    [InlineData("--format", "ONNX")]
-    [InlineData(null, null)] // from the .onnx extension
-    public void Export_WritesAModelThatOnnxRuntimeRuns_EqualToTheSavedNetwork(string? option, string? value)
+    [InlineData(new[] { "export", "-o", "x.safetensors" }, "--model FILE is required")]
+    [InlineData(new[] { "export", "--model", "m.rnn" }, "-o|--output FILE is required")]
+    [InlineData(new[] { "export", "--model", "m.rnn", "-o", "m.bin" }, "--format is required: the extension of 'm.bin' names no format (safetensors, onnx)")]
+    [InlineData(new[] { "export", "--model", "m.rnn", "-o", "m.x", "--format", "tflite" }, "--format must be one of safetensors, onnx, got 'tflite'")]
+    [InlineData(new[] { "export", "--model", "m.rnn", "-o", "m.safetensors", "--dtype", "int8" }, "--dtype must be f32, f64, f16 or bf16, got 'int8'")]
+    [InlineData(new[] { "export", "--model", "m.rnn", "-o", "m.safetensors", "--prefix", "a.", "--readout-prefix", "a." }, "--prefix and --readout-prefix must differ")]
+    public void BadExportOptions_ExitWithCode2(string[] args, string expected)
     {
-        using var dir = new TempDir();
-        var net = new RecurrentNetwork<float>(NetworkArchitecture.Uniform(CellType.Lstm, 1, 5, 2, 3), 4);
-        string model = dir.File("m.rnn"), onnx = dir.File("m.onnx");
-        ModelFile.Save(model, net, Info(3), new Dictionary<string, string> { ["data"] = "unit-test" });
-
-        string[] args = option is null ? ["export", "--model", model, "-o", onnx] : ["export", "--model", model, option, value!, "--output", onnx];
-        var (code, stdout, stderr) = Run(args);
-        Assert.True(code == 0, stderr);
+        (int code, string stdout, string stderr) = Run(args);
+        Assert.Equal(2, code);
         Assert.Equal("", stdout);
-        Assert.Contains("ONNX opset 17, 2 x LSTM", stderr);
-
-        const int steps = 9;
-        float[] x = OnnxRuntimeParityTests.Sequence(steps, 1, 1, 3);
-        using var ort = new OnnxRuntimeHarness(File.ReadAllBytes(onnx));
-        var outputs = ort.Run(OnnxRuntimeHarness.Feeds(net.Architecture, x, steps, 1, [net.CreateState()]));
-        RecurrentTestKit.AssertClose(RecurrentTestKit.ToDouble<float>(Forward(net, x, steps)),
-            RecurrentTestKit.ToDouble<float>(outputs[OnnxNames.Output].Values), 1e-5, 0.1, "exported model");
-
-        IDictionary<string, string> meta = ort.Session.ModelMetadata.CustomMetadataMap;
-        Assert.Equal("3", meta["rnn_simd.forecasting.horizon"]);
-        Assert.Equal("multi", meta["rnn_simd.forecasting.mode"]);
-        Assert.Equal("load", meta["rnn_simd.forecasting.columns"]);
-        Assert.Equal("49.5", meta["rnn_simd.forecasting.scaler_mean"]);
-        Assert.Equal("7.25", meta["rnn_simd.forecasting.scaler_std"]);
-        Assert.Equal("unit-test", meta["model.data"]);
-        Assert.Equal(new[] { model, onnx }.Order(StringComparer.Ordinal), Directory.GetFiles(dir.Path).Order(StringComparer.Ordinal)); // no temporary file left
+        Assert.Contains(expected, SingleErrorLine(stderr), StringComparison.Ordinal);
     }
 
     [Fact]
-    public void Export_OfAnEnsemble_AveragesTheMembers_AndOfADoubleModel_RoundsToFloat()
+    public void ExportHelp_ListsItsOptions()
     {
-        using var dir = new TempDir();
-        NetworkArchitecture arch = NetworkArchitecture.Uniform(CellType.Gru, 1, 4, 1, 1);
-        RecurrentNetwork<float>[] members = [new(arch, 1), new(arch, 2), new(arch, 3)];
-        ModelFile.Save(dir.File("e.rnn"), members, Info(1));
-        var (code, _, stderr) = Run("export", "--model", dir.File("e.rnn"), "-o", dir.File("e.onnx"));
-        Assert.True(code == 0, stderr);
-        Assert.Contains("mean of 3 members", stderr);
-
-        const int steps = 6;
-        float[] x = OnnxRuntimeParityTests.Sequence(steps, 1, 1, 8);
-        var mean = new double[steps];
-        foreach (RecurrentNetwork<float> m in members)
-        {
-            float[] y = Forward(m, x, steps);
-            for (int t = 0; t < steps; t++) mean[t] += y[t] / 3.0;
-        }
-        using (var ort = new OnnxRuntimeHarness(File.ReadAllBytes(dir.File("e.onnx"))))
-        {
-            var feeds = OnnxRuntimeHarness.Feeds(arch, x, steps, 1, [.. members.Select(m => m.CreateState())]);
-            RecurrentTestKit.AssertClose(mean, RecurrentTestKit.ToDouble<float>(ort.Run(feeds)[OnnxNames.Output].Values), 1e-5, 0.1, "ensemble");
-        }
-
-        var dbl = new RecurrentNetwork<double>(arch, 5);
-        ModelFile.Save(dir.File("d.rnn"), dbl, Info(1));
-        (code, _, stderr) = Run("export", "--model", dir.File("d.rnn"), "--format", "onnx", "-o", dir.File("d.onnx"));
-        Assert.True(code == 0, stderr);
-        Assert.Contains("rounded from float64", stderr);
-        RecurrentNetwork<float> rounded = RecurrentTestKit.Copy<double, float>(dbl, Rnn.Simd.Kernels.IsaPath.Auto);
-        using var ortD = new OnnxRuntimeHarness(File.ReadAllBytes(dir.File("d.onnx")));
-        var outD = ortD.Run(OnnxRuntimeHarness.Feeds(arch, x, steps, 1, [rounded.CreateState()]));
-        RecurrentTestKit.AssertClose(RecurrentTestKit.ToDouble<float>(Forward(rounded, x, steps)),
-            RecurrentTestKit.ToDouble<float>(outD[OnnxNames.Output].Values), 1e-5, 0.1, "double model");
-    }
-
-    [Theory]
-    [InlineData(2, "--format", "onnx", "-o", "x.onnx")]                          // no --model
-    [InlineData(2, "--model", "m.rnn", "--format", "onnx")]                      // no -o
-    [InlineData(2, "--model", "m.rnn", "--format", "tflite", "-o", "x.onnx")]    // unknown format
-    [InlineData(2, "--model", "m.rnn", "-o", "x.bin")]                           // no format, extension says none
-    [InlineData(1, "--model", "missing.rnn", "-o", "x.onnx")]                    // model file absent
-    [InlineData(1, "--model", "m.rnn", "-o", "no-such-dir/x.onnx")]              // output directory absent
-    [InlineData(1, "--model", "bad.rnn", "-o", "x.onnx")]                        // damaged model file
-    public void BadCommandLinesAndFiles_AreOneErrorLine_WithTheRightExitCode(int expected, params string[] args)
-    {
-        using var dir = new TempDir();
-        ModelFile.Save(dir.File("m.rnn"), new RecurrentNetwork<float>(NetworkArchitecture.Uniform(CellType.Elman, 1, 3, 1, 1), 1), Info(1));
-        byte[] bytes = File.ReadAllBytes(dir.File("m.rnn"));
-        bytes[^5] ^= 0x40;
-        File.WriteAllBytes(dir.File("bad.rnn"), bytes);
-        string[] rooted = [.. args.Select(a => a.EndsWith(".rnn", StringComparison.Ordinal) || a.Contains(".onnx") || a.EndsWith(".bin", StringComparison.Ordinal) ? dir.File(a) : a)];
-
-        var (code, stdout, stderr) = Run(["export", .. rooted]);
-        Assert.Equal(expected, code);
-        Assert.Equal("", stdout);
-        string[] lines = stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        Assert.Single(lines);
-        Assert.StartsWith("rnn-simd: error: ", lines[0]);
-        Assert.False(File.Exists(dir.File("x.onnx")));
-    }
-
-    [Fact]
-    public void Export_OfANetworkWithANaNWeight_IsRefused_NamingTheTensor()
-    {
-        using var dir = new TempDir();
-        var net = new RecurrentNetwork<float>(NetworkArchitecture.Uniform(CellType.Elman, 1, 3, 1, 1), 1);
-        ModelFile.Save(dir.File("m.rnn"), net, Info(1));
-        // A model file refuses NaN on save, so the NaN reaches the exporter through the library instead.
-        net.Parameter("weight_hh_l0")[2] = float.NaN;
-        var e = Assert.Throws<ArgumentException>(() => OnnxExporter.Export(net, dir.File("x.onnx")));
-        Assert.Contains("weight_hh_l0 element 2 is NaN", e.Message);
-        Assert.False(File.Exists(dir.File("x.onnx")));
-    }
-
-    [Fact]
-    public void BenchJson_OnnxRuntimeSection_HasARowPerInferenceCase_WithTheRatioAgainstOurStep()
-    {
-        var (code, stdout, stderr) = Run("bench", "--json", "--quick", "--sections", "onnxruntime");
-        Assert.True(code == 0, stderr);
-        using JsonDocument doc = JsonDocument.Parse(stdout);
-        JsonElement root = doc.RootElement;
-        Assert.StartsWith("ONNX Runtime 1.32", root.GetProperty("onnxRuntimeVersion").GetString());
-        Assert.Equal(0, root.GetProperty("inference").GetArrayLength()); // not asked for: ours is timed for the ratio only
-        var cells = new List<string>();
-        foreach (JsonElement row in root.GetProperty("onnxRuntime").EnumerateArray())
-        {
-            cells.Add(row.GetProperty("cell").GetString()!);
-            Assert.Equal(1, row.GetProperty("batch").GetInt32());
-            Assert.Equal(32, row.GetProperty("hidden").GetInt32());
-            Assert.Equal(1, row.GetProperty("threads").GetInt32());
-            foreach (string name in new[] { "microsecondsPerStep", "rnnSimdMicrosecondsPerStep", "ratio" })
-                Assert.True(row.GetProperty(name).GetDouble() is > 0 and < double.PositiveInfinity, name);
-            double ratio = row.GetProperty("ratio").GetDouble(), ort = row.GetProperty("microsecondsPerStep").GetDouble();
-            double ours = row.GetProperty("rnnSimdMicrosecondsPerStep").GetDouble();
-            Assert.True(Math.Abs(ratio - ort / ours) <= 2e-3 * ratio + 1e-3, $"ratio {ratio} vs {ort} / {ours}");
-        }
-        Assert.Equal(["Elman", "Lstm", "Gru"], cells);
-    }
-
-    [Fact]
-    public void Bench_OnnxRuntimeRows_SitNextToOurs_InATableThatFitsEightyColumns()
-    {
-        var (code, stdout, stderr) = Run("bench", "--quick", "--sections", "inference,onnxruntime");
-        Assert.True(code == 0, stderr);
-        Assert.Contains("ORT: ONNX Runtime 1.32", stdout);
-        Assert.Contains("x ours", stdout);
-        foreach (string line in stdout.Split('\n'))
-            Assert.True(line.TrimEnd('\r').Length <= 80, $"line wider than a redirected console: '{line}'");
+        (int code, string stdout, string stderr) = Run("export", "--help");
+        Assert.Equal(0, code);
+        Assert.Equal("", stderr);
+        foreach (string option in new[] { "--model <FILE>", "--format <FORMAT>", "--output <FILE>", "--dtype <TYPE>", "--prefix <PREFIX>", "--readout-prefix <PREFIX>" })
+            Assert.Contains(option, stdout, StringComparison.Ordinal);
+        (int missing, _, string err) = Run("export", "--model", "nothing.rnn", "-o", "x.safetensors");
+        Assert.Equal(1, missing);
+        Assert.Contains("does not exist", SingleErrorLine(err), StringComparison.Ordinal);
     }
 }

@@ -47,7 +47,7 @@ public sealed record RecurrentCase(NetworkArchitecture Arch, int Batch, BpttSche
         }
         int windows = 1 + Pick(windowsRaw, maxSteps / schedule.ForwardSteps);
         return new RecurrentCase(new NetworkArchitecture(cell, input, hidden, output, activation), batch, schedule,
-            windows * schedule.ForwardSteps, (ulong)(uint)seed);
+            windows * schedule.ForwardSteps, (uint)seed);
     }
 
     public double[] Inputs() => Uniform(Seed * 4 + 1, Steps * Batch * Arch.InputSize);

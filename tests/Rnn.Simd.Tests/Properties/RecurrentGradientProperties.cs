@@ -1,8 +1,8 @@
 using FsCheck.Xunit;
 using Rnn.Simd.Cells;
 using Rnn.Simd.Network;
-using Rnn.Simd.Training;
 using Rnn.Simd.Tests.Training;
+using Rnn.Simd.Training;
 
 namespace Rnn.Simd.Tests.Properties;
 
