@@ -15,7 +15,8 @@ namespace Rnn.Simd.Benchmarks;
 /// </summary>
 [MemoryDiagnoser]
 [Config(typeof(BenchConfig))]
-public sealed class OnnxRuntimeInferenceBenchmarks : IWorkload, IDisposable
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "BenchmarkDotNet's [GlobalCleanup] releases the session; the class must stay unsealed for BenchmarkDotNet.")]
+public class OnnxRuntimeInferenceBenchmarks : IWorkload
 {
     private RecurrentNetwork<float> _net = null!;
     private NetworkState<float> _state = null!;
@@ -38,10 +39,7 @@ public sealed class OnnxRuntimeInferenceBenchmarks : IWorkload, IDisposable
     }
 
     [GlobalCleanup]
-    public void Cleanup() => Dispose();
-
-    /// <summary>Releases the ONNX Runtime session (GlobalCleanup; also for the smoke's allocation check).</summary>
-    public void Dispose() => _peer?.Dispose();
+    public void Cleanup() => _peer?.Dispose();
 
     [Benchmark(Baseline = true)]
     public float RnnSimd()
