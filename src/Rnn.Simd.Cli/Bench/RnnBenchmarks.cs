@@ -130,6 +130,25 @@ internal static class RnnBenchmarks
         return m;
     }
 
+    /// <summary>
+    /// Times ONNX Runtime on the ONNX export of the very network <see cref="MeasureInference"/> times (same architecture,
+    /// seed and input), one step of one stream with the state fed back (<see cref="OnnxRuntimeStep"/>), under the same
+    /// budget.
+    /// </summary>
+    public static CaseMeasurement MeasureOnnxRuntime(InferenceCase c, IsaPath path, CaseBudget budget, CancellationToken cancellationToken)
+    {
+        var arch = new NetworkArchitecture(c.Cell, TrainCase.Input, [c.Hidden], TrainCase.Output, Activation.Tanh);
+        var network = new RecurrentNetwork<float>(arch, Seed, path);
+        using var peer = new OnnxRuntimeStep(network);
+        var rng = new Rng(Seed + 2);
+        RandomArray(rng, InferenceCase.Batch * TrainCase.Input).CopyTo(peer.Input);
+
+        CaseMeasurement m = CaseTimer.Measure(peer.Step, budget, cancellationToken);
+        if (!float.IsFinite(peer.Output[0]))
+            throw new Infrastructure.CliException($"onnxruntime {c.Cell} H={c.Hidden} produced {peer.Output[0]}; the timing would be meaningless.");
+        return m;
+    }
+
     private static float[] RandomArray(Rng rng, int length)
     {
         var values = new float[length];

@@ -7,6 +7,7 @@ namespace Rnn.Simd.Tests.Cli;
 
 // Runs rnn-simd in process through Program.Run with captured writers. No performance assertions: figures only have
 // to be positive and finite. Every run uses --quick, so the whole class takes a few seconds.
+[Collection(Rnn.Simd.Tests.Onnx.OnnxRuntimeCollection.Name)]
 public class CliTests
 {
     private static (int Code, string Out, string Err) Run(params string[] args)
