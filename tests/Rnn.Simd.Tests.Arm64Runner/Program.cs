@@ -63,16 +63,19 @@ public static class Program
         return Run(options);
     }
 
+#pragma warning disable SYSLIB5003 // Sve is experimental; reading IsSupported is all this does
     private static void PrintMachine()
     {
         Console.WriteLine($"runtime: {RuntimeInformation.FrameworkDescription}, {RuntimeInformation.RuntimeIdentifier}, " +
                           $"process {RuntimeInformation.ProcessArchitecture}, OS {RuntimeInformation.OSArchitecture}, {Environment.ProcessorCount} cores");
         Console.WriteLine($"vectors: Vector128 {Accel(Vector128.IsHardwareAccelerated)}, Vector256 {Accel(Vector256.IsHardwareAccelerated)}, " +
                           $"Vector512 {Accel(Vector512.IsHardwareAccelerated)}; AdvSimd {System.Runtime.Intrinsics.Arm.AdvSimd.IsSupported}, " +
+                          $"SVE {System.Runtime.Intrinsics.Arm.Sve.IsSupported}, " +
                           $"AVX2 {System.Runtime.Intrinsics.X86.Avx2.IsSupported}, FMA {System.Runtime.Intrinsics.X86.Fma.IsSupported}, " +
                           $"AVX-512F {System.Runtime.Intrinsics.X86.Avx512F.IsSupported}");
         static string Accel(bool b) => b ? "accelerated" : "software";
     }
+#pragma warning restore SYSLIB5003
 
     private static int Run(Options options)
     {
