@@ -160,17 +160,14 @@ public class CliTests
                 AssertPositiveFinite(row, name);
             AssertNonNegativeFinite(row, "allocatedBytes");
             double ns = row.GetProperty("nanosecondsPerParameter").GetDouble(), gbps = row.GetProperty("gbPerSecond").GetDouble();
-            AssertRelativelyClose(optimizer.BytesPerParameter / ns, gbps, 0.01, $"{kind}: gbPerSecond vs bytesPerParameter / nanosecondsPerParameter");
-            AssertRelativelyClose(gbps / root.GetProperty("bandwidthGBps").GetDouble(), row.GetProperty("fractionOfBandwidth").GetDouble(), 0.01, $"{kind}: fractionOfBandwidth");
-            AssertRelativelyClose(gbps / row.GetProperty("copyGBps").GetDouble(), row.GetProperty("fractionOfCopy").GetDouble(), 0.01, $"{kind}: fractionOfCopy");
+            JsonElement nsE = row.GetProperty("nanosecondsPerParameter"), gbpsE = row.GetProperty("gbPerSecond");
+            PrintedFigures.AssertQuotient(gbpsE, optimizer.BytesPerParameter, 0, ns, PrintedFigures.HalfUnit(nsE), $"{kind}: gbPerSecond vs bytesPerParameter / nanosecondsPerParameter");
+            PrintedFigures.AssertQuotient(row.GetProperty("fractionOfBandwidth"), gbpsE, root.GetProperty("bandwidthGBps"), $"{kind}: fractionOfBandwidth");
+            PrintedFigures.AssertQuotient(row.GetProperty("fractionOfCopy"), gbpsE, row.GetProperty("copyGBps"), $"{kind}: fractionOfCopy");
             kinds.Add(kind);
         }
         Assert.Equal(OptimizerFactory.AllKinds.Select(k => k.ToString()), kinds);
     }
-
-    /// <summary>|actual - expected| ≤ tolerance · |expected|: rounding of the printed figures (2 to 4 decimals) only.</summary>
-    private static void AssertRelativelyClose(double expected, double actual, double tolerance, string what) =>
-        Assert.True(Math.Abs(actual - expected) <= tolerance * Math.Abs(expected), $"{what}: {actual} vs {expected}");
 
     [Fact]
     public void BenchJson_Sections_RunsOnlyTheChosenSections()
