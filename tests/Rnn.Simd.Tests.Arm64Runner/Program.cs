@@ -58,7 +58,7 @@ public static class Program
             return 4;
         }
 
-        if (RuntimeInformation.ProcessArchitecture == Architecture.Arm64 && Environment.GetEnvironmentVariable("DOTNET_EnableWriteXorExecute") != "0")
+        if (RuntimeInformation.ProcessArchitecture == System.Runtime.InteropServices.Architecture.Arm64 && Environment.GetEnvironmentVariable("DOTNET_EnableWriteXorExecute") != "0")
             Console.WriteLine("note: under QEMU user emulation set DOTNET_EnableWriteXorExecute=0 (with W^X the emulator runs stale code)");
         return Run(options);
     }
