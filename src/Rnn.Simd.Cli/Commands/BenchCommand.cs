@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Rnn.Simd.Cli.Bench;
 using Rnn.Simd.Cli.Diagnostics;
+using Rnn.Simd.Cells;
 using Rnn.Simd.Cli.Infrastructure;
 using Rnn.Simd.Kernels;
 using Spectre.Console;
@@ -120,7 +121,7 @@ public sealed class BenchCommand(CliOutput output) : Command<BenchSettings>
                 double gflops = c.Flops / m.SecondsPerCall / 1e9;
                 trainRows.Add(new TrainResult
                 {
-                    Cell = c.Cell.ToString(), Batch = c.Batch, Hidden = c.Hidden, Input = TrainCase.Input, Output = TrainCase.Output,
+                    Cell = c.Cell == CellType.Highway ? "rhn" : c.Cell.ToString(), Batch = c.Batch, Hidden = c.Hidden, Input = TrainCase.Input, Output = TrainCase.Output,
                     Window = TrainCase.Window, Bptt = TrainCase.Schedule.ToString(), Threads = c.Threads,
                     MicrosecondsPerWindow = Math.Round(m.SecondsPerCall * 1e6, 3),
                     Gflops = Math.Round(gflops, 2),
@@ -140,7 +141,7 @@ public sealed class BenchCommand(CliOutput output) : Command<BenchSettings>
                 double gflops = c.Flops / m.SecondsPerCall / 1e9;
                 inferenceRows.Add(new InferenceResult
                 {
-                    Cell = c.Cell.ToString(), Batch = InferenceCase.Batch, Hidden = c.Hidden, Input = TrainCase.Input, Output = TrainCase.Output,
+                    Cell = c.Cell == CellType.Highway ? "rhn" : c.Cell.ToString(), Batch = InferenceCase.Batch, Hidden = c.Hidden, Input = TrainCase.Input, Output = TrainCase.Output,
                     MicrosecondsPerStep = Math.Round(m.SecondsPerCall * 1e6, 3),
                     Gflops = Math.Round(gflops, 2),
                     FractionOfPeak = Math.Round(gflops / peak, 4),
@@ -304,7 +305,12 @@ public sealed class BenchCommand(CliOutput output) : Command<BenchSettings>
         console.WriteLine("Alloc: bytes allocated per step (0 expected).");
     }
 
-    private static string CellName(string cell) => cell == "Elman" ? "Elman/tanh" : cell.ToUpperInvariant();
+    private static string CellName(string cell) => cell switch
+    {
+        "Elman" => "Elman/tanh",
+        "rhn" => FormattableString.Invariant($"rhn L={RnnBenchmarks.RhnDepth}"),
+        _ => cell.ToUpperInvariant(),
+    };
 
     private static string Micros(double us) => us.ToString(us < 100 ? "F2" : "F0", CultureInfo.InvariantCulture);
 

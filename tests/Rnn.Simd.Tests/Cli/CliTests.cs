@@ -239,6 +239,7 @@ public class CliTests
         Assert.True(code == 0, stderr);
         using JsonDocument doc = JsonDocument.Parse(stdout);
         var seen = new List<(string Cell, int Layers, string Bptt)>();
+        var depths = new List<int>();
         foreach (JsonElement row in doc.RootElement.EnumerateArray())
         {
             double error = row.GetProperty("maxRelativeError").GetDouble();
@@ -248,11 +249,13 @@ public class CliTests
             Assert.True(row.GetProperty("checkedEntries").GetInt32() > 0);
             int layers = row.GetProperty("layers").GetInt32();
             Assert.Equal(layers, row.GetProperty("hidden").GetArrayLength());
-            seen.Add((row.GetProperty("cell").GetString()!, layers, row.GetProperty("bptt").GetString()!));
+            int depth = row.GetProperty("depth").GetInt32();
+            depths.Add(depth);
+            seen.Add((row.GetProperty("cell").GetString()! + (depth == 1 ? "" : "-" + depth), layers, row.GetProperty("bptt").GetString()!));
         }
-        Assert.Equal(18, seen.Count);
-        Assert.Equal(18, seen.Distinct().Count());
-        foreach (string cell in new[] { "Elman", "Lstm", "Gru" })
+        Assert.Equal(30, seen.Count);
+        Assert.Equal(30, seen.Distinct().Count());
+        foreach (string cell in new[] { "Elman", "Lstm", "Gru", "Rhn", "Rhn-3" })
         {
             foreach (int layers in new[] { 1, 2 })
             {
@@ -270,7 +273,7 @@ public class CliTests
 
         Assert.Equal(0, code);
         Assert.Equal(stdout, again);
-        foreach (string label in new[] { "Elman/tanh", "LSTM", "GRU", "BPTT(2,1)", "BPTT(2,2)", "BPTT(4,2)", "pass" })
+        foreach (string label in new[] { "Elman/tanh", "LSTM", "GRU", "RHN L=1", "RHN L=3", "BPTT(2,1)", "BPTT(2,2)", "BPTT(4,2)", "pass" })
             Assert.Contains(label, stdout, StringComparison.Ordinal);
         Assert.DoesNotContain("FAIL", stdout, StringComparison.Ordinal);
     }
@@ -283,7 +286,7 @@ public class CliTests
 
         Assert.Equal(1, code);
         using JsonDocument doc = JsonDocument.Parse(stdout); // the results are still printed
-        Assert.Equal(18, doc.RootElement.GetArrayLength());
+        Assert.Equal(30, doc.RootElement.GetArrayLength());
         Assert.Contains(doc.RootElement.EnumerateArray(), row => !row.GetProperty("passed").GetBoolean());
         string[] errors = stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => l.Contains("error:", StringComparison.Ordinal)).ToArray();
         Assert.Single(errors);
