@@ -34,23 +34,24 @@ internal sealed class HighwayCell : RecurrentCell
     /// <summary>The initial transform-gate bias b_T of every micro-layer (negative: carry by default).</summary>
     public const double DefaultTransformBias = -2.0;
 
-    /// <summary>Index of the gates of micro-layers 2 .. L: [L-1][S][B][2H] (h̃, t after the forward).</summary>
-    public const int MicroGates = 0;
-
-    /// <summary>Index of the inner states s_1 .. s_(L-1): [L-1][S][B][H], the inputs of R_2 .. R_L.</summary>
-    public const int MicroStates = 1;
-
-    /// <summary>Index of dL/d(pre-activations) of micro-layers 2 .. L: [L-1][S][B][2H], read by their weight-gradient GEMMs.</summary>
-    public const int MicroGateGradients = 2;
-
     /// <summary>Index of the undropped h_(t-1): S x B x H, only under recurrent dropout (else HPrev holds it).</summary>
-    public const int HPrevUndropped = 3;
+    public const int HPrevUndropped = 0;
 
     /// <summary>Index of dL/ds of the micro-layer being back-propagated: B x H.</summary>
-    public const int StateGradient = 4;
+    public const int StateGradient = 1;
 
     /// <summary>Index of (dG_1 · R_1) of the step being back-propagated: B x H, only under recurrent dropout.</summary>
-    public const int DhThroughWeights = 5;
+    public const int DhThroughWeights = 2;
+
+    /// <summary>Index of the gates of micro-layers 2 .. L: [L-1][S][B][2H] (h̃, t after the forward); declared only for L &gt; 1.</summary>
+    public const int MicroGates = 3;
+
+    /// <summary>Index of the inner states s_1 .. s_(L-1): [L-1][S][B][H], the inputs of R_2 .. R_L; declared only for L &gt; 1.</summary>
+    public const int MicroStates = 4;
+
+    /// <summary>Index of dL/d(pre-activations) of micro-layers 2 .. L: [L-1][S][B][2H], read by their weight-gradient
+    /// GEMMs; declared only for L &gt; 1.</summary>
+    public const int MicroGateGradients = 5;
 
     private static readonly Dictionary<int, HighwayCell> s_byDepth = [];
     private readonly CellTensor[] _tensors;
@@ -61,14 +62,18 @@ internal sealed class HighwayCell : RecurrentCell
         ArgumentOutOfRangeException.ThrowIfLessThan(depth, 1);
         RecurrenceDepth = depth;
         int inner = depth - 1;
-        _tensors =
+        CellTensor[] always =
         [
-            new("micro_gates", 2 * inner, CellTensorScope.Slot),
-            new("micro_states", inner, CellTensorScope.Slot),
-            new("d_micro_gates", 2 * inner, CellTensorScope.SlotGradient),
             new("h_prev_undropped", 1, CellTensorScope.Slot, RecurrentDropoutOnly: true),
             new("ds", 1, CellTensorScope.Stream),
             new("dh_through_r1", 1, CellTensorScope.Stream, RecurrentDropoutOnly: true),
+        ];
+        _tensors = inner == 0 ? always :
+        [
+            .. always,
+            new("micro_gates", 2 * inner, CellTensorScope.Slot),
+            new("micro_states", inner, CellTensorScope.Slot),
+            new("d_micro_gates", 2 * inner, CellTensorScope.SlotGradient),
         ];
     }
 

@@ -114,7 +114,7 @@ public class CliTests
             train.Add((row.GetProperty("cell").GetString()!, row.GetProperty("batch").GetInt32(),
                 row.GetProperty("hidden").GetInt32(), row.GetProperty("threads").GetInt32()));
         }
-        foreach (string cell in new[] { "Elman", "Lstm", "Gru" })
+        foreach (string cell in new[] { "Elman", "Lstm", "Gru", "rhn" })
         {
             foreach (int b in new[] { 1, 32 })
             {
@@ -122,7 +122,7 @@ public class CliTests
                     Assert.Contains((cell, b, 32, threads), train);
             }
         }
-        Assert.Equal(12, train.Count);
+        Assert.Equal(16, train.Count);
 
         var inference = new List<(string Cell, int H)>();
         foreach (JsonElement row in root.GetProperty("inference").EnumerateArray())
@@ -134,7 +134,7 @@ public class CliTests
             AssertNonNegativeFinite(row, "allocatedBytes");
             inference.Add((row.GetProperty("cell").GetString()!, row.GetProperty("hidden").GetInt32()));
         }
-        Assert.Equal([("Elman", 32), ("Lstm", 32), ("Gru", 32)], inference);
+        Assert.Equal([("Elman", 32), ("Lstm", 32), ("Gru", 32), ("rhn", 32)], inference);
 
         AssertOptimizerRows(root);
     }
@@ -181,7 +181,7 @@ public class CliTests
         JsonElement root = doc.RootElement;
         Assert.Equal(0, root.GetProperty("gemm").GetArrayLength());
         Assert.Equal(0, root.GetProperty("train").GetArrayLength());
-        Assert.Equal(3, root.GetProperty("inference").GetArrayLength());
+        Assert.Equal(4, root.GetProperty("inference").GetArrayLength());
         Assert.Equal(0, root.GetProperty("optimizer").GetArrayLength());
         AssertPositiveFinite(root, "peakGflops");
         AssertPositiveFinite(root, "bandwidthGBps");
