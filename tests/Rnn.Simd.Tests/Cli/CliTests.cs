@@ -265,6 +265,17 @@ public class CliTests
         }
     }
 
+    [Theory]
+    [InlineData("--cell", "lstm", "--depth", "2", "--depth above 1 needs --cell rhn")]
+    [InlineData("--cell", "rhn", "--depth", "0", "--depth")]
+    [InlineData("--cell", "rnh", "--depth", "2", "--cell must be one of elman, lstm, gru, rhn")]
+    public void Train_BadCellOrDepth_ExitsTwoWithOneLine(string o1, string v1, string o2, string v2, string expected)
+    {
+        var (code, _, stderr) = Run("train", o1, v1, o2, v2, "--epochs", "1");
+        Assert.Equal(2, code);
+        Assert.Contains(expected, stderr, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Gradcheck_PrintsTableAndIsDeterministic()
     {
