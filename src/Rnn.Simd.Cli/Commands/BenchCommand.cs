@@ -252,8 +252,8 @@ public sealed class BenchCommand(CliOutput output) : Command<BenchSettings>
                 r.AllocatedBytes.ToString("0.##", CultureInfo.InvariantCulture));
         }
         console.Write(table);
-        console.WriteLine("GFLOP/s: recurrent matmuls only, 3·T·2·B·(I+H)·G·H per window");
-        console.WriteLine("(G = 1 Elman, 4 LSTM, 3 GRU). Alloc: bytes allocated per window (0 expected).");
+        console.WriteLine("GFLOP/s: recurrent matmuls only, 3·T·2·B·(I+L·H)·G·H per window");
+        console.WriteLine("(G = 1 Elman, 4 LSTM, 3 GRU, 2 rhn; L = 3 rhn micro-layers, else 1). Alloc: bytes allocated per window (0 expected).");
     }
 
     private static void WriteInferenceTable(IAnsiConsole console, IReadOnlyList<InferenceResult> rows)
@@ -273,7 +273,7 @@ public sealed class BenchCommand(CliOutput output) : Command<BenchSettings>
                 r.AllocatedBytes.ToString("0.##", CultureInfo.InvariantCulture));
         }
         console.Write(table);
-        console.WriteLine("GFLOP/s: matmuls only, 2·(I+H)·G·H per step.");
+        console.WriteLine("GFLOP/s: matmuls only, 2·(I+L·H)·G·H per step.");
         console.WriteLine("Alloc: bytes allocated per step by the timing thread (0 expected).");
     }
 
