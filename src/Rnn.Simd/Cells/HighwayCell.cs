@@ -6,8 +6,8 @@ using Rnn.Simd.Kernels.Recurrent;
 namespace Rnn.Simd.Cells;
 
 /// <summary>
-/// The recurrent highway cell (chapter §2.4; Zilly et al. 2017, Recurrent Highway Networks, ICML, Eq. 6-8 with the
-/// coupled carry gate c = 1 - t they use in their experiments, Sec. 5 and the authors' code
+/// The recurrent highway cell (chapter §2.4; Zilly et al. 2017, Recurrent Highway Networks, ICML, Sec. 3, the RHN
+/// layer equations, with the coupled carry gate c = 1 - t they use in their experiments; cf. the authors' code
 /// julian121266/RecurrentHighwayNetworks): L ≥ 1 micro-layers per time step (<see cref="RecurrenceDepth"/>), two gate
 /// blocks (G = 2: the candidate h̃, then the transform gate t). With s_0 = h_(t-1), for m = 1 .. L:
 /// h̃_m = tanh(W_H x_t·[m = 1] + R_(H,m) s_(m-1) + b_(H,m)), t_m = σ(W_T x_t·[m = 1] + R_(T,m) s_(m-1) + b_(T,m)),

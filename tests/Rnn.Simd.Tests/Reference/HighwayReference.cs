@@ -1,7 +1,7 @@
 namespace Rnn.Simd.Tests.Reference;
 
 /// <summary>
-/// An independent scalar double implementation of a stacked recurrent highway network (Zilly et al. 2017, Eq. 6-8,
+/// An independent scalar double implementation of a stacked recurrent highway network (Zilly et al. 2017, Sec. 3,
 /// coupled carry c = 1 - t) with a linear readout, written from the equations with plain loops; it never calls the
 /// library. Per layer, with x the layer input and s_0 = h_(t-1): for m = 1 .. L
 /// <code>

@@ -7,7 +7,7 @@ namespace Rnn.Simd.Kernels.Recurrent;
 
 /// <summary>
 /// The fused element-wise math of one micro-layer of a recurrent highway cell (Zilly et al. 2017, Recurrent Highway
-/// Networks, ICML, Eq. 6-8 with the coupled carry gate c = 1 - t of their Sec. 5), written once over the width
+/// Networks, ICML, Sec. 3, the RHN layer equations, with the coupled carry gate c = 1 - t), written once over the width
 /// abstraction (<see cref="IVec{TSelf, T}"/>) like <see cref="GateKernels"/>: over B rows of H columns, a gate row
 /// of 2H columns holds the candidate block (h̃) then the transform block (t); a state row holds H columns. Each row
 /// makes one pass in registers of the path's width and finishes the last H mod W columns with the scalar width (the
