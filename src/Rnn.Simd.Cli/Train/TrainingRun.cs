@@ -1,4 +1,5 @@
 using System.Globalization;
+using Rnn.Simd.Cells;
 using Rnn.Simd.Cli.Commands;
 using Rnn.Simd.Cli.Infrastructure;
 using Rnn.Simd.Forecasting;
@@ -86,7 +87,7 @@ public static class TrainingRun
     /// each member's trainer options from <see cref="CreateTrainerOptions"/>, and progress / --resume per member.
     /// </summary>
     internal static EnsembleTrainer<float> CreateEnsembleTrainer(ForecastWindows train, TrainOptions o, TrainProgress progress) =>
-        new(NetworkArchitecture.Uniform(o.Cell, train.InputSize, o.Hidden, o.Layers, train.OutputSize), (member, seed) => CreateTrainerOptions(o, member, seed))
+        new(NetworkArchitecture.Uniform(o.Cell, train.InputSize, o.Hidden, o.Layers, train.OutputSize, Activation.Tanh, o.Depth), (member, seed) => CreateTrainerOptions(o, member, seed))
         {
             Members = o.Ensemble,
             Seed = o.Seed,

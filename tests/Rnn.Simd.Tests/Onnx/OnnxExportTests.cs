@@ -92,6 +92,14 @@ public class OnnxExportTests
     }
 
     [Fact]
+    public void HighwayCell_IsRefused_NamingTheCell()
+    {
+        var net = new RecurrentNetwork<float>(NetworkArchitecture.Uniform(CellType.Highway, 1, 4, 1, 1, recurrenceDepth: 2), seed: 3);
+        var ex = Assert.Throws<NotSupportedException>(() => OnnxExporter.ToBytes(net));
+        Assert.Contains("Highway", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Readout_IsTheTransposeOfReadoutWeight_AndItsBias()
     {
         var net = new RecurrentNetwork<float>(new NetworkArchitecture(CellType.Gru, 2, [3], 4), 3);

@@ -361,6 +361,7 @@ public sealed unsafe class TruncatedBptt<T> where T : unmanaged, IBinaryFloating
             Gemm.Multiply(Transpose.Transposed, Transpose.None, gh, h, rows, T.One, dGhh, gh, w.HPrev.Span, h, T.One, grad.AsSpan(whh.Offset, whh.Length), h, _threads, path);
             Gemm.Multiply(Transpose.None, Transpose.None, 1, gh, rows, T.One, _ones.Span, rows, dG, gh, T.One, grad.AsSpan(bih.Offset, gh), gh, 1, path);
             Gemm.Multiply(Transpose.None, Transpose.None, 1, gh, rows, T.One, _ones.Span, rows, dGhh, gh, T.One, grad.AsSpan(bhhs.Offset, gh), gh, 1, path);
+            cell.AccumulateExtraGradients(w, grad, _ones.Span, _threads); // a highway layer's micro-layers 2 .. L
             // Gradient w.r.t. this layer's inputs at every stored step: the layer below's injected gradient (or, for
             // the bottom layer, this window's dL/dx per slot, read by gradient checks through InputGradient).
             if (l > 0 || ComputeInputGradients)
