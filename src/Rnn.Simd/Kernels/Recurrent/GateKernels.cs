@@ -237,10 +237,16 @@ internal static unsafe class GateKernels
     private readonly struct FusedGatesJob<T, TG>(nint k, T* x, T* rows, T* dst, bool overwrite, int nr) : IVecJob<T>
         where T : unmanaged, IBinaryFloatingPointIeee754<T> where TG : IGateCount
     {
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Run<TV>() where TV : unmanaged, IVec<TV, T>
         {
-            if (TV.Count == 1 || nr != 2 * TV.Count) { GatesScalar(k, x, rows, dst, overwrite, TG.Value, nr); return; }
+            if (TV.Count == 1 || nr != 2 * TV.Count) GatesScalar(k, x, rows, dst, overwrite, TG.Value, nr);
+            else Body<TV>(k, x, rows, dst, overwrite, nr);
+        }
+
+        // Static, operands by value: see UpdateDriver (fields read through `this` are reloaded after every store).
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void Body<TV>(nint k, T* x, T* rows, T* dst, bool overwrite, nint nr) where TV : unmanaged, IVec<TV, T>
+        {
             nint w = TV.Count, stride = TG.Value * nr;
             for (nint k0 = 0; k0 < k; k0 += GemmBlocking.KC)
             {

@@ -19,11 +19,11 @@ internal static unsafe class Clamp
     {
         public void Run<TV>() where TV : unmanaged, IVec<TV, T>
         {
-            if (n < TV.Count) Body<Vec1<T>>();
-            else Body<TV>();
+            if (n < TV.Count) Body<Vec1<T>>(g, n, maxAbs);
+            else Body<TV>(g, n, maxAbs);
         }
 
-        private void Body<TV>() where TV : unmanaged, IVec<TV, T>
+        private static void Body<TV>(T* g, nint n, T maxAbs) where TV : unmanaged, IVec<TV, T>
         {
             // Clamping is idempotent, so the overlapping last register may simply re-clamp elements already done.
             TV hi = TV.Create(maxAbs), lo = -hi;

@@ -62,7 +62,9 @@ internal static unsafe class DoubleReductions
     private readonly struct Job<T, TTerm>(T* x, nint n, double* result) : IVecJob<double>
         where T : unmanaged, IBinaryFloatingPointIeee754<T> where TTerm : struct, ITerm
     {
-        public void Run<TV>() where TV : unmanaged, IVec<TV, double>
+        public void Run<TV>() where TV : unmanaged, IVec<TV, double> => *result = Sum<TV>(x, n);
+
+        private static double Sum<TV>(T* x, nint n) where TV : unmanaged, IVec<TV, double>
         {
             nint i = 0;
             double sum = 0;
@@ -72,17 +74,17 @@ internal static unsafe class DoubleReductions
                 nint w = TV.Count;
                 for (; i + 4 * w <= n; i += 4 * w)
                 {
-                    a0 = TTerm.Add(a0, Load<TV>(i)); a1 = TTerm.Add(a1, Load<TV>(i + w));
-                    a2 = TTerm.Add(a2, Load<TV>(i + 2 * w)); a3 = TTerm.Add(a3, Load<TV>(i + 3 * w));
+                    a0 = TTerm.Add(a0, Load<TV>(x, i)); a1 = TTerm.Add(a1, Load<TV>(x, i + w));
+                    a2 = TTerm.Add(a2, Load<TV>(x, i + 2 * w)); a3 = TTerm.Add(a3, Load<TV>(x, i + 3 * w));
                 }
                 sum = TV.Sum((a0 + a1) + (a2 + a3));
             }
             for (; i < n; i++) sum = TTerm.Add(sum, double.CreateTruncating(x[i]));
-            *result = sum;
+            return sum;
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private TV Load<TV>(nint i) where TV : unmanaged, IVec<TV, double> =>
+        private static TV Load<TV>(T* x, nint i) where TV : unmanaged, IVec<TV, double> =>
             typeof(T) == typeof(float) ? TV.LoadWidening((float*)x + i) : TV.Load((double*)x + i);
     }
 }

@@ -30,28 +30,31 @@ internal static unsafe class UpdateDriver
     private readonly struct Job<T, TOp>(TOp op, GradientTerms<T> terms, T* p, T* g, T* s0, T* s1, T* s2, nint n) : IVecJob<T>
         where T : unmanaged, IBinaryFloatingPointIeee754<T> where TOp : struct, IUpdateOperator<T>
     {
+        // The body is static and takes its operands by value: an instance body would read the job's fields through
+        // `this` (an address-exposed struct), and the JIT reloads them after every store through a pointer.
         public void Run<TV>() where TV : unmanaged, IVec<TV, T>
         {
-            if (n < TV.Count) Body<Vec1<T>>();
-            else Body<TV>();
+            if (n < TV.Count) Body<Vec1<T>>(op, terms, p, g, s0, s1, s2, n);
+            else Body<TV>(op, terms, p, g, s0, s1, s2, n);
         }
 
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private void Body<TV>() where TV : unmanaged, IVec<TV, T>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void Body<TV>(TOp op, GradientTerms<T> terms, T* p, T* g, T* s0, T* s1, T* s2, nint n) where TV : unmanaged, IVec<TV, T>
         {
             nint w = TV.Count, last = n - w;
-            Step(last, out TV lp, out TV l0, out TV l1, out TV l2);
+            Step(op, terms, p, g, s0, s1, s2, last, out TV lp, out TV l0, out TV l1, out TV l2);
             nint i = 0;
             for (; i <= last; i += w)
             {
-                Step(i, out TV pv, out TV v0, out TV v1, out TV v2);
-                Store(i, pv, v0, v1, v2);
+                Step(op, terms, p, g, s0, s1, s2, i, out TV pv, out TV v0, out TV v1, out TV v2);
+                Store(p, s0, s1, s2, i, pv, v0, v1, v2);
             }
-            if (i < n) Store(last, lp, l0, l1, l2);
+            if (i < n) Store(p, s0, s1, s2, last, lp, l0, l1, l2);
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private void Step<TV>(nint i, out TV pv, out TV v0, out TV v1, out TV v2) where TV : unmanaged, IVec<TV, T>
+        private static void Step<TV>(in TOp op, in GradientTerms<T> terms, T* p, T* g, T* s0, T* s1, T* s2, nint i,
+            out TV pv, out TV v0, out TV v1, out TV v2) where TV : unmanaged, IVec<TV, T>
         {
             pv = TV.Load(p + i);
             v0 = TOp.StateCount > 0 ? TV.Load(s0 + i) : default;
@@ -63,7 +66,7 @@ internal static unsafe class UpdateDriver
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private void Store<TV>(nint i, TV pv, TV v0, TV v1, TV v2) where TV : unmanaged, IVec<TV, T>
+        private static void Store<TV>(T* p, T* s0, T* s1, T* s2, nint i, TV pv, TV v0, TV v1, TV v2) where TV : unmanaged, IVec<TV, T>
         {
             pv.Store(p + i);
             if (TOp.StateCount > 0) v0.Store(s0 + i);
