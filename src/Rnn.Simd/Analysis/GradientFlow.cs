@@ -14,6 +14,10 @@ public sealed record GradientFlowOptions
     /// <summary>Power iterations (each one JVP and one VJP pass through the k factors) per σ_max estimate. Default 20.</summary>
     public int PowerIterations { get; init; } = 20;
 
+    /// <summary>The power iteration of a lag stops once σ changes by less than this fraction between two iterations
+    /// (0: always <see cref="PowerIterations"/>). Default 1e-6.</summary>
+    public double Tolerance { get; init; } = 1e-6;
+
     /// <summary>Seed of the power iteration's random start vectors. Default 0.</summary>
     public ulong Seed { get; init; }
 
@@ -101,6 +105,7 @@ public static class GradientFlow
         if (k >= steps) throw new ArgumentException($"MaxLag is {k} but the sequence has {steps} steps; it must be at most T - 1 = {steps - 1}.", nameof(options));
         if (options.PowerIterations < 1) throw new ArgumentException($"PowerIterations is {options.PowerIterations}; it must be at least 1.", nameof(options));
         if (options.MaxOrigins < 1) throw new ArgumentException($"MaxOrigins is {options.MaxOrigins}; it must be at least 1.", nameof(options));
+        if (!(options.Tolerance >= 0)) throw new ArgumentException($"Tolerance is {options.Tolerance}; it must be zero or positive.", nameof(options));
         if (options.SpectralIterations < 2) throw new ArgumentException($"SpectralIterations is {options.SpectralIterations}; it must be at least 2.", nameof(options));
         int[] lags = (options.SingularValueLags ?? DefaultLags(k)).ToArray();
         foreach (int lag in lags)
@@ -116,11 +121,15 @@ public static class GradientFlow
         var origins = new int[count];
         for (int i = 0; i < count; i++) origins[i] = steps - 1 - (count == 1 ? 0 : (int)Math.Round((double)i * span / (count - 1)));
 
+        // All origins at once: sweeping τ down from the last origin, the vector of origin t is active while
+        // t - K < τ ≤ t; after J_τᵀ it holds ∂L_t/∂s_(τ-1), lag t - τ + 1 (Eq. 2.9, one pass over W_hh per τ).
         var norms = new double[k];
         int n = top.StateSize, ht = top.Hidden;
-        double[] u = new double[n], w = new double[n], e = new double[outSize];
-        foreach (int t in origins)
+        double[][] u = Vectors(count, n), w = Vectors(count, n), scratch = Vectors(count, top.GateCount * ht);
+        double[] e = new double[outSize];
+        for (int i = 0; i < count; i++)
         {
+            int t = origins[i];
             // ∂L_t/∂h_t = W_outᵀ e, e = y_t - d_t (or 1); the c part of an LSTM state starts at zero.
             ReadOnlySpan<double> h = top.H(t);
             for (int o = 0; o < outSize; o++)
@@ -128,13 +137,21 @@ public static class GradientFlow
                 double y = p[rb.Offset + o] + TensorPrimitives.Dot(p.AsSpan(ro.Offset + o * ht, ht), h);
                 e[o] = targets.IsEmpty ? 1 : y - double.CreateChecked(targets[t * outSize + o]);
             }
-            Array.Clear(u);
-            for (int o = 0; o < outSize; o++) TensorPrimitives.MultiplyAdd(p.AsSpan(ro.Offset + o * ht, ht), e[o], u.AsSpan(0, ht), u.AsSpan(0, ht));
-            for (int lag = 1; lag <= k; lag++)
+            for (int o = 0; o < outSize; o++) TensorPrimitives.MultiplyAdd(p.AsSpan(ro.Offset + o * ht, ht), e[o], u[i].AsSpan(0, ht), u[i].AsSpan(0, ht));
+        }
+        var au = new double[count][];
+        var aw = new double[count][];
+        var active = new int[count];
+        for (int tau = origins[0]; tau > origins[^1] - k; tau--)
+        {
+            int m = 0;
+            for (int i = 0; i < count; i++) if (origins[i] >= tau && origins[i] - k < tau) { active[m] = i; au[m] = u[i]; aw[m] = w[i]; m++; }
+            top.VjpMany(tau, au, aw, scratch, m);
+            for (int j = 0; j < m; j++)
             {
-                top.Vjp(t - lag + 1, u, w);
-                (u, w) = (w, u);
-                norms[lag - 1] += TensorPrimitives.Norm<double>(u) / count;
+                int i = active[j];
+                (u[i], w[i]) = (w[i], u[i]);
+                norms[origins[i] - tau] += TensorPrimitives.Norm<double>(u[i]) / count;
             }
         }
 
@@ -143,8 +160,9 @@ public static class GradientFlow
         for (int l = 0; l < traces.Length; l++)
         {
             LayerTrace tr = traces[l];
+            double[] sigma = SigmaMax(tr, steps - 1, lags, options.PowerIterations, options.Tolerance, rng);
             var sv = new LagSingularValue[lags.Length];
-            for (int i = 0; i < lags.Length; i++) sv[i] = new LagSingularValue(lags[i], SigmaMax(tr, steps - 1, lags[i], options.PowerIterations, rng));
+            for (int i = 0; i < lags.Length; i++) sv[i] = new LagSingularValue(lags[i], sigma[i]);
             int g = tr.GateCount, hh = tr.Hidden;
             var rho = new double[g];
             for (int b = 0; b < g; b++) rho[b] = SpectralRadius(tr.Whh.AsSpan(b * hh * hh, hh * hh), hh, options.SpectralIterations, rng);
@@ -180,25 +198,62 @@ public static class GradientFlow
         return traces;
     }
 
-    /// <summary>σ_max of P = J_t ⋯ J_(t-k+1) by power iteration on PᵀP: v ← Pᵀ P v / ‖·‖, σ = ‖P v‖ at the end.</summary>
-    internal static double SigmaMax(LayerTrace trace, int t, int k, int iterations, Rng rng)
+    /// <summary>
+    /// σ_max of P_k = J_t ⋯ J_(t-k+1) for every k of <paramref name="lags"/>, by power iteration on P_kᵀP_k:
+    /// v ← P_kᵀ P_k v / ‖·‖, σ = ‖P_k v‖. All lags iterate together: a forward sweep τ = t - max k + 1 … t applies J_τ
+    /// (JVP) to the vectors whose product contains it, a backward sweep J_τᵀ (VJP), so each step's W_hh is read once per
+    /// sweep for all lags. A lag stops when σ changes by less than <paramref name="tolerance"/> (relative).
+    /// </summary>
+    internal static double[] SigmaMax(LayerTrace trace, int t, IReadOnlyList<int> lags, int iterations, double tolerance, Rng rng)
     {
-        int n = trace.StateSize;
-        double[] v = new double[n], w = new double[n];
-        for (int i = 0; i < n; i++) v[i] = rng.NextDouble() - 0.5;
-        Normalize(v);
-        double sigma = 0;
-        for (int it = 0; it < iterations; it++)
+        int n = trace.StateSize, count = lags.Count, kmax = lags.Max();
+        double[][] v = Vectors(count, n), w = Vectors(count, n), scratch = Vectors(count, trace.GateCount * trace.Hidden);
+        var sigma = new double[count];
+        var done = new bool[count];
+        for (int i = 0; i < count; i++)
         {
-            for (int tau = t - k + 1; tau <= t; tau++) { trace.Jvp(tau, v, w); (v, w) = (w, v); }
-            sigma = TensorPrimitives.Norm<double>(v);
-            if (sigma == 0 || !double.IsFinite(sigma)) return sigma;
-            for (int tau = t; tau > t - k; tau--) { trace.Vjp(tau, v, w); (v, w) = (w, v); }
-            if (Normalize(v) == 0) return 0;
+            for (int j = 0; j < n; j++) v[i][j] = rng.NextDouble() - 0.5;
+            Normalize(v[i]);
         }
-        // One more forward pass with the final direction: σ = ‖P v‖, ‖v‖ = 1.
-        for (int tau = t - k + 1; tau <= t; tau++) { trace.Jvp(tau, v, w); (v, w) = (w, v); }
-        return Math.Max(sigma, TensorPrimitives.Norm<double>(v));
+        var av = new double[count][];
+        var aw = new double[count][];
+        var active = new int[count];
+        int Active(int tau)
+        {
+            int m = 0;
+            for (int i = 0; i < count; i++) if (!done[i] && t - lags[i] < tau) { active[m] = i; av[m] = v[i]; aw[m] = w[i]; m++; }
+            return m;
+        }
+        void Swap(int m) { for (int j = 0; j < m; j++) { int i = active[j]; (v[i], w[i]) = (w[i], v[i]); } }
+        void Forward()
+        {
+            for (int tau = t - kmax + 1; tau <= t; tau++) { int m = Active(tau); trace.JvpMany(tau, av, aw, scratch, m); Swap(m); }
+        }
+        for (int it = 0; it <= iterations; it++)
+        {
+            Forward();
+            bool any = false;
+            for (int i = 0; i < count; i++)
+            {
+                if (done[i]) continue;
+                double s = TensorPrimitives.Norm<double>(v[i]);
+                if (it == iterations || s == 0 || !double.IsFinite(s) || (it > 0 && Math.Abs(s - sigma[i]) <= tolerance * s)) done[i] = true;
+                else any = true;
+                sigma[i] = Math.Max(s, double.IsFinite(sigma[i]) ? sigma[i] : 0);
+                if (s == 0 || !double.IsFinite(s)) sigma[i] = s;
+            }
+            if (!any) break;
+            for (int tau = t; tau > t - kmax; tau--) { int m = Active(tau); trace.VjpMany(tau, av, aw, scratch, m); Swap(m); }
+            for (int i = 0; i < count; i++) if (!done[i] && Normalize(v[i]) == 0) { done[i] = true; sigma[i] = 0; }
+        }
+        return sigma;
+    }
+
+    private static double[][] Vectors(int count, int length)
+    {
+        var v = new double[count][];
+        for (int i = 0; i < count; i++) v[i] = new double[length];
+        return v;
     }
 
     /// <summary>

@@ -43,10 +43,57 @@ internal abstract class LayerTrace
     public abstract void Run(ReadOnlySpan<double> inputs);
 
     /// <summary>result = J_t v, v and result of <see cref="StateSize"/> (distinct spans).</summary>
-    public abstract void Jvp(int t, ReadOnlySpan<double> v, Span<double> result);
+    public void Jvp(int t, ReadOnlySpan<double> v, Span<double> result)
+    {
+        Span<double> da = Scratch2.AsSpan(0, GateCount * Hidden);
+        RecurrentTimes(0, GateCount * Hidden, v.Slice(0, Hidden), da);
+        JvpFinish(t, v, da, result);
+    }
 
     /// <summary>result = J_tᵀ u, u and result of <see cref="StateSize"/> (distinct spans).</summary>
-    public abstract void Vjp(int t, ReadOnlySpan<double> u, Span<double> result);
+    public void Vjp(int t, ReadOnlySpan<double> u, Span<double> result)
+    {
+        Span<double> ab = Scratch2.AsSpan(0, GateCount * Hidden);
+        VjpStart(t, u, ab, result);
+        RecurrentTransposeTimes(0, GateCount * Hidden, ab, result.Slice(0, Hidden));
+    }
+
+    /// <summary>results[i] = J_t vectors[i] for i &lt; count, one pass over W_hh for all of them (its rows are read once
+    /// per step, not once per vector: the batch the power iteration and the gradient norms run). Each vector and its
+    /// result are distinct; <paramref name="scratch"/> holds count arrays of G·H.</summary>
+    public void JvpMany(int t, double[][] vectors, double[][] results, double[][] scratch, int count)
+    {
+        int rows = GateCount * Hidden, h = Hidden;
+        for (int r = 0; r < rows; r++)
+        {
+            ReadOnlySpan<double> w = Whh.AsSpan(r * h, h);
+            for (int i = 0; i < count; i++) scratch[i][r] = TensorPrimitives.Dot(w, vectors[i].AsSpan(0, h));
+        }
+        for (int i = 0; i < count; i++) JvpFinish(t, vectors[i], scratch[i], results[i]);
+    }
+
+    /// <summary>results[i] = J_tᵀ vectors[i] for i &lt; count, one pass over W_hh (see <see cref="JvpMany"/>).</summary>
+    public void VjpMany(int t, double[][] vectors, double[][] results, double[][] scratch, int count)
+    {
+        int rows = GateCount * Hidden, h = Hidden;
+        for (int i = 0; i < count; i++) VjpStart(t, vectors[i], scratch[i], results[i]);
+        for (int r = 0; r < rows; r++)
+        {
+            ReadOnlySpan<double> w = Whh.AsSpan(r * h, h);
+            for (int i = 0; i < count; i++)
+            {
+                double a = scratch[i][r];
+                if (a != 0) TensorPrimitives.MultiplyAdd(w, a, results[i].AsSpan(0, h), results[i].AsSpan(0, h));
+            }
+        }
+    }
+
+    /// <summary>The elementwise rest of J_t v given da = W_hh v_h (G·H): writes result.</summary>
+    protected abstract void JvpFinish(int t, ReadOnlySpan<double> v, ReadOnlySpan<double> da, Span<double> result);
+
+    /// <summary>The elementwise start of J_tᵀ u: writes ā (G·H, what W_hhᵀ multiplies) and result (its h part the
+    /// direct term the W_hhᵀ ā product is added to, zero when there is none).</summary>
+    protected abstract void VjpStart(int t, ReadOnlySpan<double> u, Span<double> ab, Span<double> result);
 
     /// <summary>Fractions of saturated units over every step, one entry per activation of the cell.</summary>
     public abstract IReadOnlyList<GateSaturation> Saturation();
@@ -136,18 +183,13 @@ internal sealed class ElmanTrace : LayerTrace
         }
     }
 
-    public override void Jvp(int t, ReadOnlySpan<double> v, Span<double> result)
-    {
-        RecurrentTimes(0, Hidden, v, result);
-        TensorPrimitives.Multiply(result, _d.AsSpan(t * Hidden, Hidden), result);
-    }
+    protected override void JvpFinish(int t, ReadOnlySpan<double> v, ReadOnlySpan<double> da, Span<double> result) =>
+        TensorPrimitives.Multiply(da, _d.AsSpan(t * Hidden, Hidden), result);
 
-    public override void Vjp(int t, ReadOnlySpan<double> u, Span<double> result)
+    protected override void VjpStart(int t, ReadOnlySpan<double> u, Span<double> ab, Span<double> result)
     {
-        Span<double> du = Scratch.AsSpan(0, Hidden);
-        TensorPrimitives.Multiply(u, _d.AsSpan(t * Hidden, Hidden), du);
-        result.Clear();
-        RecurrentTransposeTimes(0, Hidden, du, result);
+        TensorPrimitives.Multiply(u.Slice(0, Hidden), _d.AsSpan(t * Hidden, Hidden), ab);
+        result.Slice(0, Hidden).Clear();
     }
 
     public override IReadOnlyList<GateSaturation> Saturation() => _activation switch
@@ -210,11 +252,9 @@ internal sealed class LstmTrace : LayerTrace
         }
     }
 
-    public override void Jvp(int t, ReadOnlySpan<double> v, Span<double> result)
+    protected override void JvpFinish(int t, ReadOnlySpan<double> v, ReadOnlySpan<double> da, Span<double> result)
     {
         int h = Hidden;
-        Span<double> da = Scratch.AsSpan(0, 4 * h);
-        RecurrentTimes(0, 4 * h, v.Slice(0, h), da);
         ReadOnlySpan<double> gt = _gates.AsSpan(t * 4 * h, 4 * h), cp = _cPrev.AsSpan(t * h, h), tc = _tanhC.AsSpan(t * h, h);
         for (int j = 0; j < h; j++)
         {
@@ -226,10 +266,9 @@ internal sealed class LstmTrace : LayerTrace
         }
     }
 
-    public override void Vjp(int t, ReadOnlySpan<double> u, Span<double> result)
+    protected override void VjpStart(int t, ReadOnlySpan<double> u, Span<double> ab, Span<double> result)
     {
         int h = Hidden;
-        Span<double> ab = Scratch.AsSpan(0, 4 * h);
         ReadOnlySpan<double> gt = _gates.AsSpan(t * 4 * h, 4 * h), cp = _cPrev.AsSpan(t * h, h), tc = _tanhC.AsSpan(t * h, h);
         for (int j = 0; j < h; j++)
         {
@@ -240,10 +279,8 @@ internal sealed class LstmTrace : LayerTrace
             ab[2 * h + j] = cb * i * (1 - g * g);
             ab[3 * h + j] = hb * tc[j] * o * (1 - o);
             result[h + j] = cb * f;
+            result[j] = 0;
         }
-        Span<double> hr = result.Slice(0, h);
-        hr.Clear();
-        RecurrentTransposeTimes(0, 4 * h, ab, hr);
     }
 
     public override IReadOnlyList<GateSaturation> Saturation()
@@ -304,11 +341,9 @@ internal sealed class GruTrace : LayerTrace
         }
     }
 
-    public override void Jvp(int t, ReadOnlySpan<double> v, Span<double> result)
+    protected override void JvpFinish(int t, ReadOnlySpan<double> v, ReadOnlySpan<double> d, Span<double> result)
     {
         int h = Hidden;
-        Span<double> d = Scratch.AsSpan(0, 3 * h);
-        RecurrentTimes(0, 3 * h, v, d);
         ReadOnlySpan<double> gt = _gates.AsSpan(t * 3 * h, 3 * h), m = _m.AsSpan(t * h, h), hp = HPrev(t);
         for (int j = 0; j < h; j++)
         {
@@ -319,10 +354,9 @@ internal sealed class GruTrace : LayerTrace
         }
     }
 
-    public override void Vjp(int t, ReadOnlySpan<double> u, Span<double> result)
+    protected override void VjpStart(int t, ReadOnlySpan<double> u, Span<double> ab, Span<double> result)
     {
         int h = Hidden;
-        Span<double> ab = Scratch.AsSpan(0, 3 * h);
         ReadOnlySpan<double> gt = _gates.AsSpan(t * 3 * h, 3 * h), m = _m.AsSpan(t * h, h), hp = HPrev(t);
         for (int j = 0; j < h; j++)
         {
@@ -333,7 +367,6 @@ internal sealed class GruTrace : LayerTrace
             ab[2 * h + j] = nb * r;
             result[j] = z * u[j];
         }
-        RecurrentTransposeTimes(0, 3 * h, ab, result);
     }
 
     public override IReadOnlyList<GateSaturation> Saturation()

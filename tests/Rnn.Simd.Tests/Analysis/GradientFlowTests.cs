@@ -169,7 +169,7 @@ public class GradientFlowTests
             double[,] lib = LibraryProduct(trace, steps - 1, lag);
             for (int i = 0; i < h; i++) for (int j = 0; j < h; j++) Assert.Equal(power[i, j], lib[i, j], 1e-12 * Math.Max(1, Math.Abs(power[i, j])));
         }
-        GradientFlowReport report = GradientFlow.Analyze<double>(net, x, default, new GradientFlowOptions { MaxLag = k, PowerIterations = 100, SingularValueLags = [.. Enumerable.Range(1, k)] });
+        GradientFlowReport report = GradientFlow.Analyze<double>(net, x, default, new GradientFlowOptions { MaxLag = k, PowerIterations = 100, Tolerance = 0, SingularValueLags = [.. Enumerable.Range(1, k)] });
         power = w;
         foreach (LagSingularValue sv in report.Layers[0].JacobianSingularValues)
         {
@@ -235,12 +235,48 @@ public class GradientFlowTests
         var net = Net(cell, 2, h, 21, scale: 3);
         double[] x = Inputs(steps, 2, 8);
         LayerTrace trace = GradientFlow.Trace(net, x)[0];
-        var report = GradientFlow.Analyze<double>(net, x, default, new GradientFlowOptions { MaxLag = 10, PowerIterations = 300, SingularValueLags = [1, 2, 5, 10] });
+        var report = GradientFlow.Analyze<double>(net, x, default, new GradientFlowOptions { MaxLag = 10, PowerIterations = 300, Tolerance = 0, SingularValueLags = [1, 2, 5, 10] });
         foreach (LagSingularValue sv in report.Layers[0].JacobianSingularValues)
         {
             double[] s = JacobiSingularValues(LibraryProduct(trace, steps - 1, sv.Lag));
             Assert.True(s[0] > 1e-8, "degenerate product");
             Assert.Equal(s[0], sv.SigmaMax, s[0] * 1e-7);
+        }
+    }
+
+    /// <summary>The batched sweeps (all origins together) average the same norms as one origin at a time, computed
+    /// here from the library's single-vector VJP; the default tolerance's early stop agrees with 300 iterations.</summary>
+    [Fact]
+    public void BatchedOrigins_EqualOneAtATime_DefaultToleranceAgrees()
+    {
+        const int h = 5, steps = 30, k = 12;
+        var net = Net(CellType.Lstm, 2, h, 41, scale: 2);
+        double[] x = Inputs(steps, 2, 3);
+        var report = GradientFlow.Analyze<double>(net, x, default, new GradientFlowOptions { MaxLag = k, MaxOrigins = 5 });
+        Assert.Equal(5, report.Origins);
+        LayerTrace trace = GradientFlow.Trace(net, x)[0];
+        double[] wo = net.Parameter("readout.weight").ToArray();
+        int span = steps - 1 - k;
+        var expected = new double[k];
+        for (int i = 0; i < 5; i++)
+        {
+            int t = steps - 1 - (int)Math.Round((double)i * span / 4);
+            double[] u = new double[2 * h], w = new double[2 * h];
+            for (int j = 0; j < h; j++) u[j] = wo[j];
+            for (int lag = 1; lag <= k; lag++)
+            {
+                trace.Vjp(t - lag + 1, u, w);
+                (u, w) = (w, u);
+                double sq = 0; foreach (double v in u) sq += v * v;
+                expected[lag - 1] += Math.Sqrt(sq) / 5;
+            }
+        }
+        for (int lag = 0; lag < k; lag++) Assert.Equal(expected[lag], report.GradientNorms[lag], expected[lag] * 1e-12);
+        var exact = GradientFlow.Analyze<double>(net, x, default, new GradientFlowOptions { MaxLag = k, PowerIterations = 300, Tolerance = 0 });
+        for (int i = 0; i < exact.Layers[0].JacobianSingularValues.Count; i++)
+        {
+            double e = exact.Layers[0].JacobianSingularValues[i].SigmaMax;
+            Assert.Equal(e, report.Layers[0].JacobianSingularValues[i].SigmaMax, e * 1e-4);
         }
     }
 
