@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 using Rnn.Simd.Cells;
 using Rnn.Simd.Network;
 
@@ -88,6 +89,7 @@ public static class GradientFlow
     /// <param name="options">Lags, iterations, seed; null for the defaults.</param>
     /// <exception cref="ArgumentException">Inputs not a whole number of steps, targets of the wrong length, K &lt; 1 or
     /// K ≥ T, a σ lag outside 1..K, or fewer than one iteration / origin.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static GradientFlowReport Analyze<T>(RecurrentNetwork<T> network, ReadOnlySpan<T> inputs, ReadOnlySpan<T> targets = default, GradientFlowOptions? options = null)
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
@@ -125,7 +127,7 @@ public static class GradientFlow
         // t - K < τ ≤ t; after J_τᵀ it holds ∂L_t/∂s_(τ-1), lag t - τ + 1 (Eq. 2.9, one pass over W_hh per τ).
         var norms = new double[k];
         int n = top.StateSize, ht = top.Hidden;
-        double[][] u = Vectors(count, n), w = Vectors(count, n), scratch = Vectors(count, top.GateCount * ht);
+        double[][] u = Vectors(count, n), w = Vectors(count, n);
         double[] e = new double[outSize];
         for (int i = 0; i < count; i++)
         {
@@ -146,7 +148,7 @@ public static class GradientFlow
         {
             int m = 0;
             for (int i = 0; i < count; i++) if (origins[i] >= tau && origins[i] - k < tau) { active[m] = i; au[m] = u[i]; aw[m] = w[i]; m++; }
-            top.VjpMany(tau, au, aw, scratch, m);
+            top.VjpMany(tau, au, aw, m);
             for (int j = 0; j < m; j++)
             {
                 int i = active[j];
@@ -204,10 +206,11 @@ public static class GradientFlow
     /// (JVP) to the vectors whose product contains it, a backward sweep J_τᵀ (VJP), so each step's W_hh is read once per
     /// sweep for all lags. A lag stops when σ changes by less than <paramref name="tolerance"/> (relative).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static double[] SigmaMax(LayerTrace trace, int t, IReadOnlyList<int> lags, int iterations, double tolerance, Rng rng)
     {
         int n = trace.StateSize, count = lags.Count, kmax = lags.Max();
-        double[][] v = Vectors(count, n), w = Vectors(count, n), scratch = Vectors(count, trace.GateCount * trace.Hidden);
+        double[][] v = Vectors(count, n), w = Vectors(count, n);
         var sigma = new double[count];
         var done = new bool[count];
         for (int i = 0; i < count; i++)
@@ -218,16 +221,19 @@ public static class GradientFlow
         var av = new double[count][];
         var aw = new double[count][];
         var active = new int[count];
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         int Active(int tau)
         {
             int m = 0;
             for (int i = 0; i < count; i++) if (!done[i] && t - lags[i] < tau) { active[m] = i; av[m] = v[i]; aw[m] = w[i]; m++; }
             return m;
         }
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         void Swap(int m) { for (int j = 0; j < m; j++) { int i = active[j]; (v[i], w[i]) = (w[i], v[i]); } }
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         void Forward()
         {
-            for (int tau = t - kmax + 1; tau <= t; tau++) { int m = Active(tau); trace.JvpMany(tau, av, aw, scratch, m); Swap(m); }
+            for (int tau = t - kmax + 1; tau <= t; tau++) { int m = Active(tau); trace.JvpMany(tau, av, aw, m); Swap(m); }
         }
         for (int it = 0; it <= iterations; it++)
         {
@@ -243,7 +249,7 @@ public static class GradientFlow
                 if (s == 0 || !double.IsFinite(s)) sigma[i] = s;
             }
             if (!any) break;
-            for (int tau = t; tau > t - kmax; tau--) { int m = Active(tau); trace.VjpMany(tau, av, aw, scratch, m); Swap(m); }
+            for (int tau = t; tau > t - kmax; tau--) { int m = Active(tau); trace.VjpMany(tau, av, aw, m); Swap(m); }
             for (int i = 0; i < count; i++) if (!done[i] && Normalize(v[i]) == 0) { done[i] = true; sigma[i] = 0; }
         }
         return sigma;
@@ -262,6 +268,7 @@ public static class GradientFlow
     /// Unlike the Rayleigh quotient this converges when the dominant eigenvalues are a complex pair (error
     /// O(1/iterations) in ln ρ; exact for normal matrices with a single dominant modulus in the limit).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static double SpectralRadius(ReadOnlySpan<double> a, int n, int iterations, Rng rng)
     {
         double[] v = new double[n], w = new double[n];

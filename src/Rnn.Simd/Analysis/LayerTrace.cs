@@ -1,5 +1,7 @@
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 using Rnn.Simd.Cells;
+using Rnn.Simd.Kernels;
 
 namespace Rnn.Simd.Analysis;
 
@@ -19,7 +21,17 @@ internal abstract class LayerTrace
         HOut = new double[steps * hidden];
         Scratch = new double[gates * hidden];
         Scratch2 = new double[gates * hidden];
+        // W_hhᵀ (H x G·H) and W_hh (G·H x H) packed for the batched products, as the cells pack them.
+        _whhT = new PackedMatrix<double>(hidden, gates * hidden);
+        _whhT.Pack(Transpose.Transposed, whh, hidden);
+        _whh = new PackedMatrix<double>(gates * hidden, hidden);
+        _whh.Pack(Transpose.None, whh, hidden);
     }
+
+    private readonly PackedMatrix<double> _whhT;
+    private readonly PackedMatrix<double> _whh;
+    private double[] _batchIn = [];
+    private double[] _batchGates = [];
 
     public int Steps { get; }
     public int InputSize { get; }
@@ -43,6 +55,7 @@ internal abstract class LayerTrace
     public abstract void Run(ReadOnlySpan<double> inputs);
 
     /// <summary>result = J_t v, v and result of <see cref="StateSize"/> (distinct spans).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Jvp(int t, ReadOnlySpan<double> v, Span<double> result)
     {
         Span<double> da = Scratch2.AsSpan(0, GateCount * Hidden);
@@ -51,6 +64,7 @@ internal abstract class LayerTrace
     }
 
     /// <summary>result = J_tᵀ u, u and result of <see cref="StateSize"/> (distinct spans).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Vjp(int t, ReadOnlySpan<double> u, Span<double> result)
     {
         Span<double> ab = Scratch2.AsSpan(0, GateCount * Hidden);
@@ -58,34 +72,38 @@ internal abstract class LayerTrace
         RecurrentTransposeTimes(0, GateCount * Hidden, ab, result.Slice(0, Hidden));
     }
 
-    /// <summary>results[i] = J_t vectors[i] for i &lt; count, one pass over W_hh for all of them (its rows are read once
-    /// per step, not once per vector: the batch the power iteration and the gradient norms run). Each vector and its
-    /// result are distinct; <paramref name="scratch"/> holds count arrays of G·H.</summary>
-    public void JvpMany(int t, double[][] vectors, double[][] results, double[][] scratch, int count)
+    /// <summary>results[i] = J_t vectors[i] for i &lt; count: one GEMM (count x H) · W_hhᵀ over the library's packed
+    /// kernel for all of them (the batch the power iteration and the gradient norms run), then the elementwise part
+    /// per vector. Each vector and its result are distinct arrays of <see cref="StateSize"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public void JvpMany(int t, double[][] vectors, double[][] results, int count)
     {
+        if (count == 0) return;
         int rows = GateCount * Hidden, h = Hidden;
-        for (int r = 0; r < rows; r++)
-        {
-            ReadOnlySpan<double> w = Whh.AsSpan(r * h, h);
-            for (int i = 0; i < count; i++) scratch[i][r] = TensorPrimitives.Dot(w, vectors[i].AsSpan(0, h));
-        }
-        for (int i = 0; i < count; i++) JvpFinish(t, vectors[i], scratch[i], results[i]);
+        EnsureBatch(count);
+        for (int i = 0; i < count; i++) vectors[i].AsSpan(0, h).CopyTo(_batchIn.AsSpan(i * h, h));
+        Gemm.Multiply(Transpose.None, count, 1.0, _batchIn.AsSpan(0, count * h), h, _whhT, 0.0, _batchGates.AsSpan(0, count * rows), rows);
+        for (int i = 0; i < count; i++) JvpFinish(t, vectors[i], _batchGates.AsSpan(i * rows, rows), results[i]);
     }
 
-    /// <summary>results[i] = J_tᵀ vectors[i] for i &lt; count, one pass over W_hh (see <see cref="JvpMany"/>).</summary>
-    public void VjpMany(int t, double[][] vectors, double[][] results, double[][] scratch, int count)
+    /// <summary>results[i] = J_tᵀ vectors[i] for i &lt; count: the elementwise part per vector, then one GEMM
+    /// (count x G·H) · W_hh (see <see cref="JvpMany"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public void VjpMany(int t, double[][] vectors, double[][] results, int count)
     {
+        if (count == 0) return;
         int rows = GateCount * Hidden, h = Hidden;
-        for (int i = 0; i < count; i++) VjpStart(t, vectors[i], scratch[i], results[i]);
-        for (int r = 0; r < rows; r++)
-        {
-            ReadOnlySpan<double> w = Whh.AsSpan(r * h, h);
-            for (int i = 0; i < count; i++)
-            {
-                double a = scratch[i][r];
-                if (a != 0) TensorPrimitives.MultiplyAdd(w, a, results[i].AsSpan(0, h), results[i].AsSpan(0, h));
-            }
-        }
+        EnsureBatch(count);
+        for (int i = 0; i < count; i++) VjpStart(t, vectors[i], _batchGates.AsSpan(i * rows, rows), results[i]);
+        Gemm.Multiply(Transpose.None, count, 1.0, _batchGates.AsSpan(0, count * rows), rows, _whh, 0.0, _batchIn.AsSpan(0, count * h), h);
+        for (int i = 0; i < count; i++) TensorPrimitives.Add(results[i].AsSpan(0, h), _batchIn.AsSpan(i * h, h), results[i].AsSpan(0, h));
+    }
+
+    private void EnsureBatch(int count)
+    {
+        if (_batchIn.Length >= count * Hidden) return;
+        _batchIn = new double[count * Hidden];
+        _batchGates = new double[count * GateCount * Hidden];
     }
 
     /// <summary>The elementwise rest of J_t v given da = W_hh v_h (G·H): writes result.</summary>
@@ -106,12 +124,14 @@ internal abstract class LayerTrace
     }
 
     /// <summary>y = W_hh[rows r0 .. r0+n) · v (overwrite).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     protected void RecurrentTimes(int r0, int n, ReadOnlySpan<double> v, Span<double> y)
     {
         for (int r = 0; r < n; r++) y[r] = TensorPrimitives.Dot(Whh.AsSpan((r0 + r) * Hidden, Hidden), v);
     }
 
     /// <summary>y += W_hh[rows r0 .. r0+n)ᵀ · u.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     protected void RecurrentTransposeTimes(int r0, int n, ReadOnlySpan<double> u, Span<double> y)
     {
         for (int r = 0; r < n; r++)
@@ -160,6 +180,7 @@ internal sealed class ElmanTrace : LayerTrace
         _d = new double[steps * hidden];
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Run(ReadOnlySpan<double> inputs)
     {
         int h = Hidden;
@@ -183,9 +204,11 @@ internal sealed class ElmanTrace : LayerTrace
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     protected override void JvpFinish(int t, ReadOnlySpan<double> v, ReadOnlySpan<double> da, Span<double> result) =>
         TensorPrimitives.Multiply(da, _d.AsSpan(t * Hidden, Hidden), result);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     protected override void VjpStart(int t, ReadOnlySpan<double> u, Span<double> ab, Span<double> result)
     {
         TensorPrimitives.Multiply(u.Slice(0, Hidden), _d.AsSpan(t * Hidden, Hidden), ab);
@@ -229,6 +252,7 @@ internal sealed class LstmTrace : LayerTrace
 
     public override int StateSize => 2 * Hidden;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Run(ReadOnlySpan<double> inputs)
     {
         int h = Hidden, g4 = 4 * h;
@@ -252,6 +276,7 @@ internal sealed class LstmTrace : LayerTrace
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     protected override void JvpFinish(int t, ReadOnlySpan<double> v, ReadOnlySpan<double> da, Span<double> result)
     {
         int h = Hidden;
@@ -266,6 +291,7 @@ internal sealed class LstmTrace : LayerTrace
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     protected override void VjpStart(int t, ReadOnlySpan<double> u, Span<double> ab, Span<double> result)
     {
         int h = Hidden;
@@ -317,6 +343,7 @@ internal sealed class GruTrace : LayerTrace
 
     private ReadOnlySpan<double> HPrev(int t) => t == 0 ? new double[Hidden] : H(t - 1);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Run(ReadOnlySpan<double> inputs)
     {
         int h = Hidden, g3 = 3 * h;
@@ -341,6 +368,7 @@ internal sealed class GruTrace : LayerTrace
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     protected override void JvpFinish(int t, ReadOnlySpan<double> v, ReadOnlySpan<double> d, Span<double> result)
     {
         int h = Hidden;
@@ -354,6 +382,7 @@ internal sealed class GruTrace : LayerTrace
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     protected override void VjpStart(int t, ReadOnlySpan<double> u, Span<double> ab, Span<double> result)
     {
         int h = Hidden;
