@@ -75,6 +75,11 @@ public static class CliApp
             .WithExample("export", "--model", "model.rnn", "--format", "safetensors", "-o", "model.safetensors")
             .WithExample("export", "--model", "model.rnn", "-o", "model.safetensors", "--dtype", "f16", "--prefix", "lstm.", "--readout-prefix", "head.")
             .WithExample("export", "--model", "model.rnn", "--format", "onnx", "-o", "model.onnx");
+        config.AddCommand<DiagnoseCommand>("diagnose")
+            .WithDescription("Vanishing / exploding gradient diagnostics (chapter Eq. 2.9-2.10): per-lag gradient norms, sigma_max of the Jacobian products, spectral radius of W_hh and saturated units, of a saved model or of fresh networks on the addition problem.")
+            .WithExample("diagnose")
+            .WithExample("diagnose", "--cell", "lstm", "--hidden", "64", "--max-lag", "100", "--json")
+            .WithExample("diagnose", "--model", "model.rnn", "--plot", "plots");
         config.AddCommand<GradcheckCommand>("gradcheck")
             .WithDescription("Check analytic BPTT gradients against finite differences for every cell, 1 and 2 layers, three schedules (a few seconds).")
             .WithExample("gradcheck")

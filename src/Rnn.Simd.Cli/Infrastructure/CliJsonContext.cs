@@ -12,6 +12,7 @@ namespace Rnn.Simd.Cli.Infrastructure;
 [JsonSerializable(typeof(BenchReport))]
 [JsonSerializable(typeof(InfoReport))]
 [JsonSerializable(typeof(IReadOnlyList<GradcheckResult>))]
+[JsonSerializable(typeof(DiagnoseReport))]
 internal sealed partial class CliJsonContext : JsonSerializerContext
 {
     /// <summary>

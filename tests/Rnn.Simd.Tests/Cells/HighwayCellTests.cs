@@ -310,13 +310,7 @@ public unsafe class HighwayCellTests
         }
     }
 
-    // ------------------------------------------------------------------------------------------------ allocation
-
-    [Fact]
-    public void TrainingAndInference_AllocateNothingAfterWarmUp()
-    {
-        RhnAllocation.Run();
-    }
+    // Allocation: RhnAllocationTests below, in the allocation collection (isolated from tests running in parallel).
 }
 
 /// <summary>Zero-allocation check of RHN (training window with recurrent dropout off, inference step), run in the
