@@ -36,8 +36,24 @@ public static class CsvColumnReader
     {
         ArgumentNullException.ThrowIfNull(path);
         ArgumentNullException.ThrowIfNull(options);
-        string text = ReadText(path);
-        string file = Path.GetFileName(path);
+        return Parse(ReadText(path), Path.GetFileName(path), options);
+    }
+
+    /// <summary>
+    /// Reads the column chosen by <paramref name="options"/> from the bytes of a seekable <paramref name="stream"/>
+    /// (plain or gzip, as a file), naming <paramref name="file"/> in messages. The fuzzing harness's entry point
+    /// (tests/Rnn.Simd.Fuzz); <see cref="Read(string, CsvColumnOptions)"/> is this over the opened file.
+    /// </summary>
+    internal static CsvColumn Read(Stream stream, string file, CsvColumnOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        ArgumentNullException.ThrowIfNull(options);
+        if (!stream.CanSeek) throw new ArgumentException("The stream must be seekable (the gzip trailer is read from its end).", nameof(stream));
+        return Parse(ReadText(stream, file), file, options);
+    }
+
+    private static CsvColumn Parse(string text, string file, CsvColumnOptions options)
+    {
         if (text.AsSpan().Trim().IsEmpty) throw new CliException($"{file} is empty: no header and no value.");
         bool hasHeader = options.HasHeader ?? DetectHeader(text, options.Separator);
 
@@ -199,32 +215,35 @@ public static class CsvColumnReader
         catch (FileNotFoundException e) { throw new CliException($"data file '{path}' does not exist.", e); }
         catch (DirectoryNotFoundException e) { throw new CliException($"data file '{path}' does not exist (no such directory).", e); }
         catch (UnauthorizedAccessException e) { throw new CliException($"data file '{path}' cannot be read: {e.Message}", e); }
-        using (stream)
+        using (stream) return ReadText(stream, file);
+    }
+
+    private static string ReadText(Stream stream, string file)
+    {
+        long start = stream.Position;
+        Span<byte> magic = stackalloc byte[2];
+        int read = stream.ReadAtLeast(magic, 2, throwOnEndOfStream: false);
+        stream.Position = start;
+        bool gzip = read == 2 && magic[0] == 0x1F && magic[1] == 0x8B;
+        if (!gzip)
         {
-            Span<byte> magic = stackalloc byte[2];
-            int read = stream.ReadAtLeast(magic, 2, throwOnEndOfStream: false);
-            stream.Position = 0;
-            bool gzip = read == 2 && magic[0] == 0x1F && magic[1] == 0x8B;
-            if (!gzip)
-            {
-                using var plain = new StreamReader(stream, Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
-                return plain.ReadToEnd();
-            }
-            try
-            {
-                return Decompress(stream);
-            }
-            catch (Exception e) when (e is InvalidDataException or EndOfStreamException or IOException)
-            {
-                throw new CliException($"{file} is gzip-compressed but cannot be decompressed (corrupt or truncated): {OneLine(e.Message)}", e);
-            }
+            using var plain = new StreamReader(stream, Encoding.UTF8, detectEncodingFromByteOrderMarks: true, leaveOpen: true);
+            return plain.ReadToEnd();
+        }
+        try
+        {
+            return Decompress(stream);
+        }
+        catch (Exception e) when (e is InvalidDataException or EndOfStreamException or IOException)
+        {
+            throw new CliException($"{file} is gzip-compressed but cannot be decompressed (corrupt or truncated): {OneLine(e.Message)}", e);
         }
     }
 
     // GZipStream returns what it could decode from a truncated file without complaint, so the gzip trailer (RFC 1952:
     // CRC-32 and length mod 2^32 of the uncompressed data, the file's last 8 bytes) is checked here. A file of several
     // concatenated gzip members carries the trailer of its last member only and is rejected; recompress it as one.
-    private static string Decompress(FileStream stream)
+    private static string Decompress(Stream stream)
     {
         long compressedLength = stream.Length;
         var bytes = new MemoryStream();
