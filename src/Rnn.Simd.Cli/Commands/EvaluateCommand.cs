@@ -16,7 +16,7 @@ public sealed class EvaluateSettings : DataSettings
 {
     /// <summary>Model file.</summary>
     [CommandOption("--model <FILE>")]
-    [Description("Model file written by train --out (required).")]
+    [Description("Model file written by train --out (required): .rnn, or .safetensors (PyTorch names; a PyTorch-written file needs a FILE.json sidecar, see README-cli.md).")]
     public string? Model { get; init; }
 
     /// <summary>Part of the split.</summary>

@@ -20,7 +20,7 @@ public sealed class ForecastSettings : DataSettings
 
     /// <summary>Model file.</summary>
     [CommandOption("--model <FILE>")]
-    [Description("Model file written by train --out (required).")]
+    [Description("Model file written by train --out (required): .rnn, or .safetensors (PyTorch names; a PyTorch-written file needs a FILE.json sidecar, see README-cli.md).")]
     public string? Model { get; init; }
 
     /// <summary>Generative mode.</summary>
@@ -207,6 +207,7 @@ public sealed class ForecastCommand(CliOutput output) : Command<ForecastSettings
         NetworkArchitecture a = model.Architecture;
         w.WriteStartObject("model");
         w.WriteString("path", model.Path);
+        w.WriteString("format", model.Model.Format);
         w.WriteNumber("formatVersion", model.Model.FormatVersion);
         w.WriteString("cell", a.Cell.ToString());
         w.WriteStartArray("hiddenSizes");

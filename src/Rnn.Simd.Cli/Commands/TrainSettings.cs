@@ -169,7 +169,7 @@ public sealed class TrainSettings : DataSettings
 
     /// <summary>Model file to write.</summary>
     [CommandOption("--out <FILE>")]
-    [Description("Save the trained network (best weights) with its scaler, forecast options and metadata to FILE (for forecast and evaluate). Written to a temporary file and renamed: an interrupted save keeps the old FILE.")]
+    [Description("Save the trained network (best weights) with its scaler, forecast options and metadata to FILE (for forecast and evaluate); a name ending in .safetensors writes safetensors with PyTorch's names. Written to a temporary file and renamed: an interrupted save keeps the old FILE.")]
     public string? Out { get; init; }
 
     /// <summary>Checkpoint file to write.</summary>

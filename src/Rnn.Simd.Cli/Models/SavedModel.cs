@@ -39,26 +39,24 @@ public sealed class SavedModel
     /// <summary>The model's scaler (fitted on its training part; never refitted).</summary>
     public StandardScaler Scaler => Forecasting.Scaler;
 
-    /// <summary>Reads a model file.</summary>
-    /// <exception cref="CliException">The file does not exist, or it holds no forecasting section.</exception>
+    /// <summary>Where a safetensors model's description came from: its sidecar's path, "metadata", or "" for an Rnn.Simd file.</summary>
+    public string DescriptionSource { get; private init; } = "";
+
+    /// <summary>Reads a model file: an Rnn.Simd model file or a safetensors file (see <see cref="ModelFiles"/>).</summary>
+    /// <exception cref="CliException">The file does not exist, or it holds no forecasting information (the message says what is missing and how to supply it).</exception>
     /// <exception cref="InvalidDataException">The file is damaged or not a model file; the message starts with the path.</exception>
     public static SavedModel Load(string path)
     {
-        ArgumentException.ThrowIfNullOrEmpty(path);
-        if (Directory.Exists(path)) throw new CliException($"--model {path} is a directory, not a model file.");
-        if (!File.Exists(path)) throw new CliException($"--model {path}: the file does not exist.");
-        LoadedModel model;
-        try
-        {
-            model = ModelFile.Load(path);
-        }
-        catch (InvalidDataException e)
-        {
-            throw new InvalidDataException($"--model {path}: {e.Message}", e);
-        }
+        LoadedModel model = ModelFiles.Open("--model", path, out string source);
         if (model.Forecasting is null)
+        {
+            if (model.Format == LoadedModel.SafeTensorsFormat)
+                throw new CliException(
+                    $"--model {path} holds PyTorch weights ({model.Architecture}) but no forecasting information: the scaler (mean and std per column), the column names, the horizon and the input features are missing. " +
+                    $"Write them to {SafeTensorsModel.SidecarPath(path)} (README-cli.md, \"safetensors models\"), or export the model from an .rnn file with rnn-simd export.");
             throw new CliException($"--model {path} holds a network but no forecasting section (scaler, horizon, columns); save it with rnn-simd train --out or ModelFile.Save with a ForecastingInfo.");
-        return new SavedModel(path, model, model.Forecasting);
+        }
+        return new SavedModel(path, model, model.Forecasting) { DescriptionSource = source };
     }
 
     /// <summary>A metadata value, or null.</summary>
@@ -138,8 +136,11 @@ public sealed class SavedModel
         string trained = Meta(ModelMetadata.DataName) is { } name
             ? $", trained on {name} column '{Meta(ModelMetadata.DataColumn) ?? "?"}'"
             : "";
+        string format = Model.Format == LoadedModel.SafeTensorsFormat
+            ? $" (safetensors, description from {(DescriptionSource == "metadata" ? "its metadata" : DescriptionSource)})"
+            : "";
         return string.Create(CultureInfo.InvariantCulture,
-            $"model {Path}: {a.Cell} H={string.Join(",", a.HiddenSizes)} x{a.NumLayers}, {a.InputSize} -> {a.OutputSize}, horizon {Options.Horizon} ({ModeText}){trained}");
+            $"model {Path}{format}: {a.Cell} H={string.Join(",", a.HiddenSizes)} x{a.NumLayers}, {a.InputSize} -> {a.OutputSize}, horizon {Options.Horizon} ({ModeText}){trained}");
     }
 
     /// <summary>"single" or "multi".</summary>

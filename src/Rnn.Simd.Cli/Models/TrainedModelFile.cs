@@ -71,7 +71,8 @@ public static class TrainedModelFile
 {
     /// <summary>
     /// Saves the trained network (its best weights) with the forecasting information (the scaler fitted on the training
-    /// part, the forecast options, the column names) and the metadata of <see cref="ModelMetadata"/>. Atomic: the library
+    /// part, the forecast options, the column names) and the metadata of <see cref="ModelMetadata"/>, as an Rnn.Simd model
+    /// file or, for a name ending in <c>.safetensors</c>, as safetensors (<see cref="SafeTensorsModel"/>). Atomic: the library
     /// writes a temporary file and renames it, so a failed save leaves an existing file untouched.
     /// </summary>
     /// <exception cref="CliException">The file could not be written (the message names it).</exception>
@@ -85,7 +86,9 @@ public static class TrainedModelFile
         var info = new ForecastingInfo { Scaler = d.Scaler, Options = d.Options, ColumnNames = d.Series.ColumnNames };
         try
         {
-            ModelFile.Save(path, outcome.Members, info, Metadata(options, outcome, evaluation));
+            // A .safetensors name: PyTorch's state-dict names, the forecasting information in __metadata__.
+            if (ModelFiles.IsSafeTensorsName(path)) SafeTensorsModel.Save(path, outcome.Members, info, Metadata(options, outcome, evaluation));
+            else ModelFile.Save(path, outcome.Members, info, Metadata(options, outcome, evaluation));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

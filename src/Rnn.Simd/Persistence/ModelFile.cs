@@ -46,7 +46,7 @@ public sealed class ForecastingInfo
 }
 
 /// <summary>
-/// A model read by <see cref="ModelFile.Load(string, IsaPath)"/>: the network (or the M members of an ensemble) in its
+/// A model read by <see cref="ModelFile.Load(string, IsaPath)"/> or <see cref="SafeTensorsModel.Load(string, SafeTensorsImportOptions?, IsaPath)"/>: the network (or the M members of an ensemble) in its
 /// saved element type, plus what came with it.
 /// </summary>
 public sealed class LoadedModel
@@ -54,9 +54,11 @@ public sealed class LoadedModel
     private readonly object _network;
     private readonly object _members;
 
-    internal LoadedModel(int formatVersion, object members, NetworkArchitecture architecture, Type elementType, ForecastingInfo? forecasting, IReadOnlyDictionary<string, string> metadata)
+    internal LoadedModel(int formatVersion, object members, NetworkArchitecture architecture, Type elementType, ForecastingInfo? forecasting, IReadOnlyDictionary<string, string> metadata,
+        string format = RnnSimdFormat)
     {
         FormatVersion = formatVersion;
+        Format = format;
         _members = members;
         (_network, MemberCount) = members switch
         {
@@ -70,7 +72,16 @@ public sealed class LoadedModel
         Metadata = metadata;
     }
 
-    /// <summary>The format version the file was written with.</summary>
+    /// <summary>The value of <see cref="Format"/> for an Rnn.Simd model file (<see cref="ModelFile"/>).</summary>
+    public const string RnnSimdFormat = "rnn-simd";
+
+    /// <summary>The value of <see cref="Format"/> for a safetensors file (<see cref="SafeTensorsModel"/>).</summary>
+    public const string SafeTensorsFormat = "safetensors";
+
+    /// <summary>The file format it was read from: <see cref="RnnSimdFormat"/> or <see cref="SafeTensorsFormat"/>.</summary>
+    public string Format { get; }
+
+    /// <summary>The format version the file was written with (for safetensors, the version of its Rnn.Simd description, 1).</summary>
     public int FormatVersion { get; }
 
     /// <summary>The network's shapes (shared by every member of an ensemble).</summary>
