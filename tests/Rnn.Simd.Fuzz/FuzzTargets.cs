@@ -19,7 +19,7 @@ namespace Rnn.Simd.Fuzz;
 public static class FuzzTargets
 {
     /// <summary>Every target name, as given on the harness's command line.</summary>
-    public static IReadOnlyList<string> Names { get; } = ["model", "checkpoint", "csv", "csv-tool"];
+    public static IReadOnlyList<string> Names { get; } = ["model", "checkpoint", "safetensors", "csv", "csv-tool"];
 
     /// <summary>
     /// The most a reader may allocate (managed bytes on the calling thread) for an input of <paramref name="length"/>
@@ -38,6 +38,7 @@ public static class FuzzTargets
     {
         "model" => Model(input),
         "checkpoint" => Checkpoint(input),
+        "safetensors" => SafeTensors(input),
         "csv" => Csv(input),
         "csv-tool" => CsvTool(input),
         _ => throw new ArgumentException($"Unknown fuzzing target '{name}'; the targets are {string.Join(", ", Names)}.", nameof(name)),
@@ -126,6 +127,43 @@ public static class FuzzTargets
         SHA256.HashData(copy.AsSpan(0, copy.Length - checksum), copy.AsSpan(copy.Length - checksum));
         return copy;
     }
+
+    // ------------------------------------------------------------------------------------------------ safetensors
+
+    /// <summary>
+    /// The safetensors reader (<see cref="SafeTensorsFile.Read"/>, the header JSON, dtypes, offsets) and, on what it
+    /// accepts, the state-dict mapping with the description from <c>__metadata__</c> (<see cref="SafeTensorsModel.Load(SafeTensorsFile, SafeTensorsImportOptions?, Kernels.IsaPath)"/>:
+    /// inference of cell, sizes and layers, dtype conversion). No options are given, so only
+    /// <see cref="InvalidDataException"/> is documented for either. There is no checksum to get past.
+    /// </summary>
+    private static string SafeTensors(byte[] input) => Measured(input.Length, () =>
+    {
+        SafeTensorsFile file;
+        try
+        {
+            file = SafeTensorsFile.Read(new MemoryStream(input, writable: false));
+        }
+        catch (InvalidDataException e)
+        {
+            return "rejected (file): " + e.Message;
+        }
+        LoadedModel model;
+        try
+        {
+            model = SafeTensorsModel.Load(file);
+        }
+        catch (InvalidDataException e)
+        {
+            return $"file of {file.Tensors.Count} tensor(s); rejected (model): {e.Message}";
+        }
+        if (model.Forecasting is { } f)
+        {
+            _ = model.ElementType == typeof(float)
+                ? new Forecaster(model.GetMembers<float>(), f.Scaler, f.Options)
+                : new Forecaster(model.GetMembers<double>(), f.Scaler, f.Options);
+        }
+        return $"loaded: {model.Architecture}, {model.MemberCount} member(s), {model.ElementType.Name}, forecasting {(model.Forecasting is null ? "no" : "yes")}";
+    });
 
     // ------------------------------------------------------------------------------------------------ CSV
 

@@ -94,6 +94,18 @@ internal static class Seeds
             Emit(root, "model", "ensemble2-forecasting", m.ToArray());
         }
 
+        Emit(root, "safetensors", "elman-f32", SafeTensorsModel.ToFile<float>(
+            [new RecurrentNetwork<float>(new NetworkArchitecture(CellType.Elman, 1, [2], 1), seed: 1)]).ToArray());
+        Emit(root, "safetensors", "lstm2-f64-forecasting", SafeTensorsModel.ToFile<double>(
+            [new RecurrentNetwork<double>(new NetworkArchitecture(CellType.Lstm, 4, [2, 1], 1), seed: 2)],
+            new ForecastingInfo { Scaler = new StandardScaler([10.0], [2.0]), Options = lagged, ColumnNames = ["load"] }).ToArray());
+        Emit(root, "safetensors", "gru-f16-prefix", SafeTensorsModel.ToFile<float>(
+            [new RecurrentNetwork<float>(new NetworkArchitecture(CellType.Gru, 2, [2], 1), seed: 3)], null, null,
+            new SafeTensorsExportOptions { DType = SafeTensorsDType.F16, RecurrentPrefix = "", ReadoutPrefix = "head." }).ToArray());
+        Emit(root, "safetensors", "ensemble2-bf16", SafeTensorsModel.ToFile<float>(ensemble,
+            new ForecastingInfo { Scaler = new StandardScaler([0.0, 1.0], [1.0, 0.5]), Options = twoColumns, ColumnNames = ["a", "b"] }, null,
+            new SafeTensorsExportOptions { DType = SafeTensorsDType.BF16 }).ToArray());
+
         Emit(root, "checkpoint", "adam-float", CheckpointBytes<float>(OptimizerKind.Adam, schedule: false, dropout: false));
         Emit(root, "checkpoint", "momentum-plateau-dropout-float", CheckpointBytes<float>(OptimizerKind.Momentum, schedule: true, dropout: true));
         Emit(root, "checkpoint", "sgd-double", CheckpointBytes<double>(OptimizerKind.Sgd, schedule: false, dropout: false));

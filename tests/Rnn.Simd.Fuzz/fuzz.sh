@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Coverage-guided fuzzing of one reader with AFL++ and SharpFuzz (README.md beside this file).
 #   tests/Rnn.Simd.Fuzz/fuzz.sh TARGET [afl-fuzz options, e.g. -E 1000000 or -V 3600]
-# TARGET: model | checkpoint | csv | csv-tool. Needs afl-fuzz (Debian: apt-get install -y afl++) and the SharpFuzz
+# TARGET: model | checkpoint | safetensors | csv | csv-tool. Needs afl-fuzz (Debian: apt-get install -y afl++) and the SharpFuzz
 # instrumenter (dotnet tool install --global SharpFuzz.CommandLine --version 2.3.0). Work files go to
 # $FUZZ_WORK (default /tmp/rnn-simd-fuzz): bin/ (the instrumented build), out-TARGET/ (afl-fuzz's findings).
 set -euo pipefail
@@ -19,7 +19,10 @@ dotnet publish "$here" -c Release -o "$bin" --nologo -v quiet
 for dll in Rnn.Simd.dll rnn-simd.dll Sep.dll; do sharpfuzz "$bin/$dll"; done
 
 dict=()
-case "$target" in csv|csv-tool) dict=(-x "$here/csv.dict") ;; esac
+case "$target" in
+  csv|csv-tool) dict=(-x "$here/csv.dict") ;;
+  safetensors) dict=(-x "$here/safetensors.dict") ;;
+esac
 
 # The target is the dotnet host, not an instrumented binary (AFL_SKIP_BIN_CHECK); the machine is shared, so no core
 # pinning (AFL_NO_AFFINITY) and no CPU-governor check; crashes are reported by SharpFuzz, not by core dumps.

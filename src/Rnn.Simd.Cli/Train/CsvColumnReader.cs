@@ -67,7 +67,7 @@ public static class CsvColumnReader
         };
         try
         {
-            using SepReader reader = sepOptions.FromText(text);
+            using SepReader reader = OpenSep(sepOptions, text, file);
             IReadOnlyList<string> names = hasHeader ? reader.Header.ColNames : [];
             return ReadRows(reader, file, names, hasHeader, options);
         }
@@ -77,6 +77,24 @@ public static class CsvColumnReader
             throw new CliException($"{file}: {e.Message}", e);
         }
     }
+
+    private static SepReader OpenSep(SepReaderOptions options, string text, string file)
+    {
+        try
+        {
+            return options.FromText(text);
+        }
+        catch (ArgumentException e)
+        {
+            // Sep refuses a header that names a column twice (found by fuzzing: it escaped as an ArgumentException).
+            throw new CliException($"{file}: the header names a column more than once ({OneLine(e.Message)}); rename the columns or read without a header.", e);
+        }
+    }
+
+    // The column's name in messages and in the series: the header's, or "column j" where there is no header, the row
+    // is longer than the header, or the header cell is blank (a series column needs a non-blank name; found by fuzzing).
+    private static string Label(IReadOnlyList<string> names, int j, bool hasHeader) =>
+        hasHeader && j < names.Count && !string.IsNullOrWhiteSpace(names[j]) ? names[j] : Invariant($"column {j}");
 
     private static CsvColumn ReadRows(SepReader reader, string file, IReadOnlyList<string> names, bool hasHeader, CsvColumnOptions options)
     {
@@ -147,13 +165,13 @@ public static class CsvColumnReader
     private static (int Index, string Name) ResolveNamed(string wanted, IReadOnlyList<string> names, string file, bool hasHeader)
     {
         for (int j = 0; j < names.Count; j++)
-            if (string.Equals(names[j], wanted, StringComparison.Ordinal)) return (j, names[j]);
+            if (string.Equals(names[j], wanted, StringComparison.Ordinal)) return (j, Label(names, j, hasHeader));
         for (int j = 0; j < names.Count; j++)
-            if (string.Equals(names[j], wanted, StringComparison.OrdinalIgnoreCase)) return (j, names[j]);
+            if (string.Equals(names[j], wanted, StringComparison.OrdinalIgnoreCase)) return (j, Label(names, j, hasHeader));
         if (int.TryParse(wanted, NumberStyles.None, CultureInfo.InvariantCulture, out int index))
         {
             if (!hasHeader) return (index, Invariant($"column {index}"));
-            if (index < names.Count) return (index, names[index]);
+            if (index < names.Count) return (index, Label(names, index, hasHeader));
             throw new CliException(Invariant($"{file} has no column {index}: it has {names.Count} column(s), {ListColumns(names)} (indices start at 0)."));
         }
         throw new CliException(hasHeader
@@ -164,11 +182,12 @@ public static class CsvColumnReader
     private static (int Index, string Name) ResolveDefault(SepReader.Row first, IReadOnlyList<string> names, string file, bool hasHeader)
     {
         int count = Math.Max(first.ColCount, names.Count);
-        if (count == 1) return (0, hasHeader ? names[0] : "column 0");
+        if (count == 1) return (0, Label(names, 0, hasHeader));
         var numeric = new List<int>();
         for (int j = 0; j < first.ColCount; j++)
             if (double.TryParse(first[j].Span, NumberStyles.Float, CultureInfo.InvariantCulture, out _)) numeric.Add(j);
-        if (numeric.Count == 1) return (numeric[0], hasHeader ? names[numeric[0]] : Invariant($"column {numeric[0]}"));
+        // The row may be longer than the header (ragged rows are allowed): such a field has no header name.
+        if (numeric.Count == 1) return (numeric[0], Label(names, numeric[0], hasHeader));
         IReadOnlyList<string> listed = hasHeader ? names : Numbered(count);
         throw new CliException(numeric.Count == 0
             ? $"{file}: no column of the first data row (line {first.LineNumberFrom}) is numeric; choose one with --column among {ListColumns(listed)}."
