@@ -1,6 +1,4 @@
 using System.Numerics.Tensors;
-using System.Runtime.CompilerServices;
-using System.Runtime.Intrinsics;
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Configs;
 using Rnn.Simd.Benchmarks.Infrastructure;
@@ -73,7 +71,7 @@ public class MachineBenchmarks : IWorkload
     public double Flops(string method) => method switch
     {
         nameof(ScalarFma) => 2.0 * Chains * ScalarRounds,
-        nameof(VectorFma) => 2.0 * Chains * Lanes * (double)Rounds,
+        nameof(VectorFma) => 2.0 * Chains * Lanes * Rounds,
         _ => 0,
     };
 

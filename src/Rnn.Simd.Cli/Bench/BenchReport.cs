@@ -44,6 +44,52 @@ public sealed record BenchReport
 
     /// <summary>One row per optimiser (empty when the optimizer section was not run).</summary>
     [JsonPropertyName("optimizer")] public required IReadOnlyList<OptimizerResult> Optimizer { get; init; }
+
+    /// <summary>One row per inference case run by ONNX Runtime (empty when the onnxruntime section was not run or the
+    /// runtime could not be loaded; see <see cref="OnnxRuntimeVersion"/>).</summary>
+    [JsonPropertyName("onnxRuntime")] public IReadOnlyList<OnnxRuntimeResult> OnnxRuntime { get; init; } = [];
+
+    /// <summary>"ONNX Runtime 1.32.0" when the onnxruntime section ran, "unavailable: reason" when its native library could
+    /// not be loaded, null when the section was not asked for.</summary>
+    [JsonPropertyName("onnxRuntimeVersion")] public string? OnnxRuntimeVersion { get; init; }
+}
+
+/// <summary>
+/// One inference case run by ONNX Runtime: the ONNX export of the same network as the inference case (same cell, H,
+/// seed, input), one step of one stream (T = 1, B = 1) with the final state bound back as the next initial state,
+/// one intra-op thread; with the library's own step timed right before it in the same run.
+/// </summary>
+public sealed record OnnxRuntimeResult
+{
+    /// <summary>Cell type: "Elman" (tanh), "Lstm" or "Gru".</summary>
+    [JsonPropertyName("cell")] public required string Cell { get; init; }
+
+    /// <summary>B, always 1.</summary>
+    [JsonPropertyName("batch")] public required int Batch { get; init; }
+
+    /// <summary>H.</summary>
+    [JsonPropertyName("hidden")] public required int Hidden { get; init; }
+
+    /// <summary>I.</summary>
+    [JsonPropertyName("input")] public required int Input { get; init; }
+
+    /// <summary>O.</summary>
+    [JsonPropertyName("output")] public required int Output { get; init; }
+
+    /// <summary>Intra-op threads of the session (1).</summary>
+    [JsonPropertyName("threads")] public required int Threads { get; init; }
+
+    /// <summary>Median microseconds per ONNX Runtime step (one RunWithBinding call).</summary>
+    [JsonPropertyName("microsecondsPerStep")] public required double MicrosecondsPerStep { get; init; }
+
+    /// <summary>Median microseconds per RecurrentNetwork.Step of the same network, timed right before in the same run.</summary>
+    [JsonPropertyName("rnnSimdMicrosecondsPerStep")] public required double RnnSimdMicrosecondsPerStep { get; init; }
+
+    /// <summary>microsecondsPerStep / rnnSimdMicrosecondsPerStep: above 1, ONNX Runtime is slower.</summary>
+    [JsonPropertyName("ratio")] public required double Ratio { get; init; }
+
+    /// <summary>Managed bytes the timing thread allocated per ONNX Runtime step, 2 decimals (native allocations are not counted).</summary>
+    [JsonPropertyName("allocatedBytes")] public required double AllocatedBytes { get; init; }
 }
 
 /// <summary>

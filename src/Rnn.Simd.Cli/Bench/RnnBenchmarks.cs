@@ -25,8 +25,9 @@ public sealed record TrainCase(CellType Cell, int Batch, int Hidden, int Threads
     /// <summary>Output size O.</summary>
     public const int Output = 1;
 
-    /// <summary>Recurrent matmul FLOPs of one window: 3 (forward, dh back, weight gradients) x T x 2·B·(I + H)·G·H.</summary>
-    public double Flops => 3.0 * Window * 2.0 * Batch * (Input + Hidden) * Cell.GateCount() * Hidden;
+    /// <summary>Recurrent matmul FLOPs of one window: 3 (forward, dh back, weight gradients) x T x 2·B·(I + L·H)·G·H,
+    /// L the recurrence depth (<see cref="RnnBenchmarks.Depth"/>: micro-layers of RHN, 1 for the others).</summary>
+    public double Flops => 3.0 * Window * 2.0 * Batch * (Input + RnnBenchmarks.Depth(Cell) * Hidden) * Cell.GateCount() * Hidden;
 
     /// <summary>The schedule, BPTT(50, 50).</summary>
     public static BpttSchedule Schedule => BpttSchedule.Epochwise(Window);
@@ -53,7 +54,7 @@ public sealed record InferenceCase(CellType Cell, int Hidden)
     public const int Batch = 1;
 
     /// <summary>Matmul FLOPs of one step: 2·B·(I + H)·G·H (the forward third of <see cref="TrainCase.Flops"/> per step).</summary>
-    public double Flops => 2.0 * Batch * (TrainCase.Input + Hidden) * Cell.GateCount() * Hidden;
+    public double Flops => 2.0 * Batch * (TrainCase.Input + RnnBenchmarks.Depth(Cell) * Hidden) * Cell.GateCount() * Hidden;
 
     /// <summary>Every cell x the given hidden sizes.</summary>
     public static IReadOnlyList<InferenceCase> Standard(IReadOnlyList<int> hiddenSizes)
@@ -70,7 +71,13 @@ public sealed record InferenceCase(CellType Cell, int Hidden)
 internal static class RnnBenchmarks
 {
     /// <summary>The cells benchmarked, in report order.</summary>
-    public static readonly CellType[] Cells = [CellType.Elman, CellType.Lstm, CellType.Gru];
+    public static readonly CellType[] Cells = [CellType.Elman, CellType.Lstm, CellType.Gru, CellType.Highway];
+
+    /// <summary>Recurrence depth of the benchmarked RHN (the "rhn" rows): 3 micro-layers per step; 1 for the other cells.</summary>
+    public const int RhnDepth = 3;
+
+    /// <summary>The recurrence depth a cell is benchmarked at.</summary>
+    public static int Depth(CellType cell) => cell == CellType.Highway ? RhnDepth : 1;
 
     /// <summary>
     /// Adam learning rate of the update after each window. Adam moves every weight by up to about η per step whatever
@@ -89,7 +96,7 @@ internal static class RnnBenchmarks
     /// </summary>
     public static CaseMeasurement MeasureTrain(TrainCase c, IsaPath path, CaseBudget budget, CancellationToken cancellationToken)
     {
-        var arch = new NetworkArchitecture(c.Cell, TrainCase.Input, [c.Hidden], TrainCase.Output, Activation.Tanh);
+        var arch = new NetworkArchitecture(c.Cell, TrainCase.Input, [c.Hidden], TrainCase.Output, Activation.Tanh, Depth(c.Cell));
         var network = new RecurrentNetwork<float>(arch, Seed, path);
         var engine = new TruncatedBptt<float>(network, c.Batch, TrainCase.Schedule, c.Threads);
         Optimizer<float> adam = OptimizerFactory.Create<float>(OptimizerKind.Adam, network.Parameters.Length, regularization: null, path);
@@ -115,7 +122,7 @@ internal static class RnnBenchmarks
     /// <summary>Times one inference step of one stream, RecurrentNetwork.Step, with a warm state.</summary>
     public static CaseMeasurement MeasureInference(InferenceCase c, IsaPath path, CaseBudget budget, CancellationToken cancellationToken)
     {
-        var arch = new NetworkArchitecture(c.Cell, TrainCase.Input, [c.Hidden], TrainCase.Output, Activation.Tanh);
+        var arch = new NetworkArchitecture(c.Cell, TrainCase.Input, [c.Hidden], TrainCase.Output, Activation.Tanh, Depth(c.Cell));
         var network = new RecurrentNetwork<float>(arch, Seed, path);
         NetworkState<float> state = network.CreateState(InferenceCase.Batch);
         var rng = new Rng(Seed + 2);
@@ -127,6 +134,25 @@ internal static class RnnBenchmarks
         CaseMeasurement m = CaseTimer.Measure(Step, budget, cancellationToken);
         if (!float.IsFinite(output[0]))
             throw new Infrastructure.CliException($"inference {c.Cell} H={c.Hidden} produced {output[0]}; the timing would be meaningless.");
+        return m;
+    }
+
+    /// <summary>
+    /// Times ONNX Runtime on the ONNX export of the very network <see cref="MeasureInference"/> times (same architecture,
+    /// seed and input), one step of one stream with the state fed back (<see cref="OnnxRuntimeStep"/>), under the same
+    /// budget.
+    /// </summary>
+    public static CaseMeasurement MeasureOnnxRuntime(InferenceCase c, IsaPath path, CaseBudget budget, CancellationToken cancellationToken)
+    {
+        var arch = new NetworkArchitecture(c.Cell, TrainCase.Input, [c.Hidden], TrainCase.Output, Activation.Tanh);
+        var network = new RecurrentNetwork<float>(arch, Seed, path);
+        using var peer = new OnnxRuntimeStep(network);
+        var rng = new Rng(Seed + 2);
+        RandomArray(rng, InferenceCase.Batch * TrainCase.Input).CopyTo(peer.Input);
+
+        CaseMeasurement m = CaseTimer.Measure(peer.Step, budget, cancellationToken);
+        if (!float.IsFinite(peer.Output[0]))
+            throw new Infrastructure.CliException($"onnxruntime {c.Cell} H={c.Hidden} produced {peer.Output[0]}; the timing would be meaningless.");
         return m;
     }
 

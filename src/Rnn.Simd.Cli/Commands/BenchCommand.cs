@@ -1,6 +1,7 @@
 using System.ComponentModel;
 using System.Diagnostics;
 using System.Globalization;
+using Rnn.Simd.Cells;
 using Rnn.Simd.Cli.Bench;
 using Rnn.Simd.Cli.Diagnostics;
 using Rnn.Simd.Cli.Infrastructure;
@@ -35,11 +36,11 @@ public sealed class BenchSettings : CommandSettings
 
     /// <summary>Sections to run (raw text; see <see cref="SectionSet"/>).</summary>
     [CommandOption("--sections <LIST>")]
-    [Description("Comma-separated sections to run: gemm, train, inference, optimizer (default: all). Peak and bandwidth are always measured.")]
+    [Description("Comma-separated sections to run: gemm, train, inference, onnxruntime, optimizer (default: all). Peak and bandwidth are always measured. onnxruntime times ONNX Runtime on the ONNX export of each inference case, next to the library's step.")]
     public string? Sections { get; init; }
 
     /// <summary>Names accepted by <c>--sections</c>, in run order.</summary>
-    public static IReadOnlyList<string> SectionNames { get; } = ["gemm", "train", "inference", "optimizer"];
+    public static IReadOnlyList<string> SectionNames { get; } = ["gemm", "train", "inference", "onnxruntime", "optimizer"];
 
     /// <summary>The parsed <c>--sections</c>; every section when absent.</summary>
     public IReadOnlyList<string> SectionSet =>
@@ -120,7 +121,7 @@ public sealed class BenchCommand(CliOutput output) : Command<BenchSettings>
                 double gflops = c.Flops / m.SecondsPerCall / 1e9;
                 trainRows.Add(new TrainResult
                 {
-                    Cell = c.Cell.ToString(), Batch = c.Batch, Hidden = c.Hidden, Input = TrainCase.Input, Output = TrainCase.Output,
+                    Cell = c.Cell == CellType.Highway ? "rhn" : c.Cell.ToString(), Batch = c.Batch, Hidden = c.Hidden, Input = TrainCase.Input, Output = TrainCase.Output,
                     Window = TrainCase.Window, Bptt = TrainCase.Schedule.ToString(), Threads = c.Threads,
                     MicrosecondsPerWindow = Math.Round(m.SecondsPerCall * 1e6, 3),
                     Gflops = Math.Round(gflops, 2),
@@ -131,20 +132,50 @@ public sealed class BenchCommand(CliOutput output) : Command<BenchSettings>
         }
 
         var inferenceRows = new List<InferenceResult>();
-        if (sections.Contains("inference"))
+        var peerRows = new List<OnnxRuntimeResult>();
+        bool inference = sections.Contains("inference"), peer = sections.Contains("onnxruntime");
+        string? peerVersion = null;
+        if (peer)
+        {
+            peerVersion = OnnxRuntimeStep.TryDescribeRuntime(out string? problem);
+            if (peerVersion is null)
+            {
+                output.Progress($"onnxruntime: skipped, the runtime cannot be loaded: {problem}");
+                peerVersion = "unavailable: " + problem;
+                peer = false;
+            }
+        }
+        if (inference || peer)
         {
             foreach (InferenceCase c in InferenceCase.Standard(budget.RnnHiddenSizes))
             {
                 output.Progress(FormattableString.Invariant($"inference {c.Cell} B={InferenceCase.Batch} H={c.Hidden}, 1 thread ..."));
                 CaseMeasurement m = RnnBenchmarks.MeasureInference(c, path, budget.Inference, cancellationToken);
-                double gflops = c.Flops / m.SecondsPerCall / 1e9;
-                inferenceRows.Add(new InferenceResult
+                if (inference)
+                {
+                    double gflops = c.Flops / m.SecondsPerCall / 1e9;
+                    inferenceRows.Add(new InferenceResult
+                    {
+                        Cell = c.Cell == CellType.Highway ? "rhn" : c.Cell.ToString(), Batch = InferenceCase.Batch, Hidden = c.Hidden, Input = TrainCase.Input, Output = TrainCase.Output,
+                        MicrosecondsPerStep = Math.Round(m.SecondsPerCall * 1e6, 3),
+                        Gflops = Math.Round(gflops, 2),
+                        FractionOfPeak = Math.Round(gflops / peak, 4),
+                        AllocatedBytes = Math.Round(m.AllocatedBytesPerCall, 2),
+                    });
+                }
+                // ONNX has no highway operator: the export refuses RHN, so it has no peer row.
+                if (!peer || c.Cell == CellType.Highway) continue;
+                // Timed right after the library's step of the same network, so that both see the same machine load.
+                output.Progress(FormattableString.Invariant($"onnxruntime {c.Cell} B={InferenceCase.Batch} H={c.Hidden}, 1 thread ..."));
+                CaseMeasurement p = RnnBenchmarks.MeasureOnnxRuntime(c, path, budget.Inference, cancellationToken);
+                peerRows.Add(new OnnxRuntimeResult
                 {
                     Cell = c.Cell.ToString(), Batch = InferenceCase.Batch, Hidden = c.Hidden, Input = TrainCase.Input, Output = TrainCase.Output,
-                    MicrosecondsPerStep = Math.Round(m.SecondsPerCall * 1e6, 3),
-                    Gflops = Math.Round(gflops, 2),
-                    FractionOfPeak = Math.Round(gflops / peak, 4),
-                    AllocatedBytes = Math.Round(m.AllocatedBytesPerCall, 2),
+                    Threads = 1,
+                    MicrosecondsPerStep = Math.Round(p.SecondsPerCall * 1e6, 3),
+                    RnnSimdMicrosecondsPerStep = Math.Round(m.SecondsPerCall * 1e6, 3),
+                    Ratio = Math.Round(p.SecondsPerCall / m.SecondsPerCall, 3),
+                    AllocatedBytes = Math.Round(p.AllocatedBytesPerCall, 2),
                 });
             }
         }
@@ -184,6 +215,8 @@ public sealed class BenchCommand(CliOutput output) : Command<BenchSettings>
             Train = trainRows,
             Inference = inferenceRows,
             Optimizer = optimizerRows,
+            OnnxRuntime = peerRows,
+            OnnxRuntimeVersion = peerVersion,
         };
         output.Progress(FormattableString.Invariant($"done in {Stopwatch.GetElapsedTime(started).TotalSeconds:F1} s"));
 
@@ -203,7 +236,7 @@ public sealed class BenchCommand(CliOutput output) : Command<BenchSettings>
             $"FP32 peak, 1 core: {report.PeakGflops:F1} GFLOP/s; memory bandwidth, 1 thread: {report.BandwidthGBps:F1} GB/s"));
         if (report.Gemm.Count > 0) WriteGemmTable(console, report.Gemm);
         if (report.Train.Count > 0) WriteTrainTable(console, report.Train);
-        if (report.Inference.Count > 0) WriteInferenceTable(console, report.Inference);
+        if (report.Inference.Count > 0 || report.OnnxRuntime.Count > 0) WriteInferenceTable(console, report.Inference, report.OnnxRuntime, report.OnnxRuntimeVersion, report.PeakGflops);
         if (report.Optimizer.Count > 0) WriteOptimizerTable(console, report.Optimizer);
     }
 
@@ -251,29 +284,53 @@ public sealed class BenchCommand(CliOutput output) : Command<BenchSettings>
                 r.AllocatedBytes.ToString("0.##", CultureInfo.InvariantCulture));
         }
         console.Write(table);
-        console.WriteLine("GFLOP/s: recurrent matmuls only, 3·T·2·B·(I+H)·G·H per window");
-        console.WriteLine("(G = 1 Elman, 4 LSTM, 3 GRU). Alloc: bytes allocated per window (0 expected).");
+        console.WriteLine("GFLOP/s: recurrent matmuls only, 3·T·2·B·(I+L·H)·G·H per window");
+        console.WriteLine("(G = 1 Elman, 4 LSTM, 3 GRU, 2 rhn; L = 3 rhn micro-layers, else 1). Alloc: bytes allocated per window (0 expected).");
     }
 
-    private static void WriteInferenceTable(IAnsiConsole console, IReadOnlyList<InferenceResult> rows)
+    private static void WriteInferenceTable(IAnsiConsole console, IReadOnlyList<InferenceResult> rows, IReadOnlyList<OnnxRuntimeResult> peer, string? peerVersion, double peakGflops)
     {
         var table = new Table()
             .Title("Inference, FP32: one Step, B = 1, I = O = 1, 1 thread")
             .AddColumn(new TableColumn("Cell"))
             .AddColumn(new TableColumn("H").RightAligned())
+            .AddColumn(new TableColumn("Engine"))
             .AddColumn(new TableColumn("µs/step").RightAligned())
             .AddColumn(new TableColumn("GFLOP/s").RightAligned())
             .AddColumn(new TableColumn("% of peak").RightAligned())
             .AddColumn(new TableColumn("Alloc").RightAligned());
+        if (peer.Count > 0) table.AddColumn(new TableColumn("x ours").RightAligned());
         foreach (InferenceResult r in rows)
         {
-            table.AddRow(CellName(r.Cell), Invariant(r.Hidden), Micros(r.MicrosecondsPerStep),
+            var cells = new List<string> { CellName(r.Cell), Invariant(r.Hidden), "rnn-simd", Micros(r.MicrosecondsPerStep),
                 r.Gflops.ToString("F1", CultureInfo.InvariantCulture), Percent(r.FractionOfPeak),
-                r.AllocatedBytes.ToString("0.##", CultureInfo.InvariantCulture));
+                r.AllocatedBytes.ToString("0.##", CultureInfo.InvariantCulture) };
+            if (peer.Count > 0) cells.Add("");
+            table.AddRow(cells.ToArray());
+            if (peer.FirstOrDefault(p => p.Cell == r.Cell && p.Hidden == r.Hidden) is { } o) table.AddRow(PeerCells(o, peakGflops));
         }
+        if (rows.Count == 0)
+            foreach (OnnxRuntimeResult o in peer) table.AddRow(PeerCells(o, peakGflops));
         console.Write(table);
-        console.WriteLine("GFLOP/s: matmuls only, 2·(I+H)·G·H per step.");
-        console.WriteLine("Alloc: bytes allocated per step by the timing thread (0 expected).");
+        console.WriteLine("GFLOP/s: matmuls only, 2·(I+L·H)·G·H per step (L = 1 but for rhn).");
+        console.WriteLine("Alloc: bytes allocated per step by the timing thread (0 expected; managed bytes only for onnxruntime).");
+        if (peer.Count > 0)
+        {
+            console.WriteLine($"ORT: {peerVersion} on the ONNX export of the same network, T = 1 with the state");
+            console.WriteLine("bound back, 1 intra-op thread. x ours: its time / rnn-simd's, timed right before it.");
+        }
+        else if (peerVersion is not null)
+            console.WriteLine($"onnxruntime: {peerVersion}");
+    }
+
+    /// <summary>An onnxruntime row, its GFLOP/s counted as the library's (2·(I+H)·G·H per step) against the same peak.</summary>
+    private static string[] PeerCells(OnnxRuntimeResult o, double peakGflops)
+    {
+        double flops = 2.0 * o.Batch * (o.Input + o.Hidden) * Enum.Parse<CellType>(o.Cell).GateCount() * o.Hidden;
+        double gflops = flops / (o.MicrosecondsPerStep * 1e3);
+        return [CellName(o.Cell), Invariant(o.Hidden), "ORT", Micros(o.MicrosecondsPerStep),
+            gflops.ToString("F1", CultureInfo.InvariantCulture), Percent(gflops / peakGflops),
+            o.AllocatedBytes.ToString("0.##", CultureInfo.InvariantCulture), o.Ratio.ToString("F1", CultureInfo.InvariantCulture)];
     }
 
     private static void WriteOptimizerTable(IAnsiConsole console, IReadOnlyList<OptimizerResult> rows)
@@ -304,7 +361,12 @@ public sealed class BenchCommand(CliOutput output) : Command<BenchSettings>
         console.WriteLine("Alloc: bytes allocated per step (0 expected).");
     }
 
-    private static string CellName(string cell) => cell == "Elman" ? "Elman/tanh" : cell.ToUpperInvariant();
+    private static string CellName(string cell) => cell switch
+    {
+        "Elman" => "Elman/tanh",
+        "rhn" => FormattableString.Invariant($"rhn L={RnnBenchmarks.RhnDepth}"),
+        _ => cell.ToUpperInvariant(),
+    };
 
     private static string Micros(double us) => us.ToString(us < 100 ? "F2" : "F0", CultureInfo.InvariantCulture);
 

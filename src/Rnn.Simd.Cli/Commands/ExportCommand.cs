@@ -18,7 +18,7 @@ public sealed class ExportSettings : CommandSettings
 
     /// <summary>Output format.</summary>
     [CommandOption("--format <FORMAT>")]
-    [Description("Output format: safetensors (PyTorch state-dict names). Default: from the extension of --output.")]
+    [Description("Output format: safetensors (PyTorch state-dict names) or onnx (standard LSTM / GRU / RNN operators, opset 17). Default: from the extension of --output.")]
     public string? Format { get; init; }
 
     /// <summary>Output file.</summary>
@@ -93,7 +93,7 @@ public sealed class ExportCommand(CliOutput output) : Command<ExportSettings>
         {
             throw new CliException($"--output {o.OutputPath}: {e.Message}", e);
         }
-        catch (ArgumentException e)
+        catch (Exception e) when (e is ArgumentException or NotSupportedException)
         {
             throw new CliException($"--model {o.ModelPath} cannot be exported as {o.Format.Name}: {CliApp.WithoutParamName(e)}", e);
         }

@@ -147,7 +147,7 @@ public sealed class GradcheckCommand(CliOutput output) : Command<GradcheckSettin
         return ExitCodes.Failure;
     }
 
-    private void WriteTable(GradcheckOptions options, IReadOnlyList<GradcheckResult> results)
+    private void WriteTable(GradcheckOptions options, List<GradcheckResult> results)
     {
         IAnsiConsole console = output.Console;
         console.WriteLine(FormattableString.Invariant(
@@ -165,7 +165,7 @@ public sealed class GradcheckCommand(CliOutput output) : Command<GradcheckSettin
         foreach (GradcheckResult r in results)
         {
             table.AddRow(
-                new Text(r.Cell == "Elman" ? "Elman/tanh" : r.Cell.ToUpperInvariant()),
+                new Text(r.Cell == "Elman" ? "Elman/tanh" : r.Cell == "Rhn" ? $"RHN L={r.Depth.ToString(CultureInfo.InvariantCulture)}" : r.Cell.ToUpperInvariant()),
                 new Text(r.Layers.ToString(CultureInfo.InvariantCulture)),
                 new Text(r.Bptt),
                 new Text(double.IsFinite(r.MaxRelativeError) ? r.MaxRelativeError.ToString("0.00e+0", CultureInfo.InvariantCulture) : Scientific(r.MaxRelativeError)),

@@ -44,8 +44,13 @@ public sealed class TrainSettings : DataSettings
 
     /// <summary>Cell type.</summary>
     [CommandOption("--cell <CELL>")]
-    [Description("elman, lstm (default) or gru.")]
+    [Description("elman, lstm (default), gru or rhn (recurrent highway network, Zilly et al. 2017; also 'highway').")]
     public string? Cell { get; init; }
+
+    /// <summary>Recurrence depth of an RHN.</summary>
+    [CommandOption("--depth <L>")]
+    [Description("Micro-layers per time step of --cell rhn (recurrence depth, default 1).")]
+    public string? Depth { get; init; }
 
     /// <summary>Hidden size.</summary>
     [CommandOption("--hidden <H>")]
@@ -197,7 +202,10 @@ public sealed class TrainSettings : DataSettings
     {
         options = null;
         ValidationResult r;
-        if (!(r = OptionValues.ParseEnum("--cell", Cell, out CellType? cell)).Successful) return r;
+        if (!(r = OptionValues.ParseEnum("--cell", string.Equals(Cell?.Trim(), "rhn", StringComparison.OrdinalIgnoreCase) ? nameof(CellType.Highway) : Cell, out CellType? cell)).Successful)
+            return ValidationResult.Error($"--cell must be one of elman, lstm, gru, rhn, got '{Cell}'.");
+        if (!(r = OptionValues.ParseInt("--depth", Depth, 1, 64, out int? depth)).Successful) return r;
+        if (depth is > 1 && cell != CellType.Highway) return ValidationResult.Error("--depth above 1 needs --cell rhn (only recurrent highway cells have micro-layers).");
         if (!(r = OptionValues.ParseInt("--hidden", Hidden, 1, 4096, out int? hidden)).Successful) return r;
         if (!(r = OptionValues.ParseInt("--layers", Layers, 1, 16, out int? layers)).Successful) return r;
         if (!(r = OptionValues.ParseInt("--epochs", Epochs, 1, 100_000, out int? epochs)).Successful) return r;
@@ -263,7 +271,7 @@ public sealed class TrainSettings : DataSettings
         options = new TrainOptions(cell ?? preset.Cell, hidden ?? preset.HiddenSize, layers ?? preset.NumLayers, epochs ?? preset.Epochs, patience ?? preset.Patience,
             lr ?? preset.LearningRate, h, seed ?? 1, threads ?? 1)
         {
-            Features = features, Ensemble = ensemble ?? (data!.Data is null ? DefaultEnsemble : 1),
+            Depth = depth ?? 1, Features = features, Ensemble = ensemble ?? (data!.Data is null ? DefaultEnsemble : 1),
             Batch = batch ?? preset.BatchSize, Schedule = schedule, Optimizer = optimizer ?? OptimizerKind.Adam, L1 = l1, L2 = l2,
             DropoutInput = pIn, DropoutRecurrent = pRec, DropoutOutput = pOut, Clip = clip ?? ForecastPresets.AceaHourly.ClipNorm,
             ScheduleName = scheduleName, Decay = decay, DecayEvery = decayEvery, Init = init,
@@ -314,6 +322,9 @@ public sealed class TrainSettings : DataSettings
 /// <summary>Parsed options of <c>rnn-simd train</c>.</summary>
 public sealed record TrainOptions(CellType Cell, int Hidden, int Layers, int Epochs, int Patience, double LearningRate, int Horizon, ulong Seed, int Threads)
 {
+    /// <summary>Recurrence depth (micro-layers per step) of an RHN; 1 for every other cell.</summary>
+    public int Depth { get; init; } = 1;
+
     /// <summary>Streams per window.</summary>
     public int Batch { get; init; } = 16;
 

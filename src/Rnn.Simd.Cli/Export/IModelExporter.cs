@@ -25,7 +25,7 @@ public interface IModelExporter
 public static class ExportFormats
 {
     /// <summary>Every format, in the order the help lists them.</summary>
-    public static IReadOnlyList<IModelExporter> All { get; } = [new SafeTensorsExporter()];
+    public static IReadOnlyList<IModelExporter> All { get; } = [new SafeTensorsExporter(), new OnnxModelExporter()];
 
     /// <summary>The names, comma-separated, for messages.</summary>
     public static string Names => string.Join(", ", All.Select(f => f.Name));

@@ -31,19 +31,21 @@ public sealed record GradcheckOptions(int HiddenOneLayer, IReadOnlyList<int> Hid
 /// <param name="HiddenSizes">Hidden sizes, bottom first (the number of layers is their count).</param>
 /// <param name="Schedule">The truncation.</param>
 /// <param name="ScheduleName">The schedule in terms of n: "n,1", "n,n" or "2n,n".</param>
-public sealed record GradcheckCase(CellType Cell, IReadOnlyList<int> HiddenSizes, BpttSchedule Schedule, string ScheduleName)
+/// <param name="Depth">Recurrence depth (micro-layers per step) of a recurrent highway cell; 1 for the others.</param>
+public sealed record GradcheckCase(CellType Cell, IReadOnlyList<int> HiddenSizes, BpttSchedule Schedule, string ScheduleName, int Depth = 1)
 {
-    /// <summary>Every cell (Elman with tanh, LSTM, GRU) x {1, 2 layers} x {BPTT(n,1), BPTT(n,n), BPTT(2n,n)}: 18 cases.</summary>
+    /// <summary>Every cell (Elman with tanh, LSTM, GRU, RHN at depth 1 and 3) x {1, 2 layers} x {BPTT(n,1), BPTT(n,n),
+    /// BPTT(2n,n)}: 30 cases.</summary>
     public static IReadOnlyList<GradcheckCase> All(GradcheckOptions options)
     {
-        var cases = new List<GradcheckCase>(18);
-        foreach (CellType cell in new[] { CellType.Elman, CellType.Lstm, CellType.Gru })
+        var cases = new List<GradcheckCase>(30);
+        foreach ((CellType cell, int depth) in new[] { (CellType.Elman, 1), (CellType.Lstm, 1), (CellType.Gru, 1), (CellType.Highway, 1), (CellType.Highway, 3) })
         {
-            foreach (IReadOnlyList<int> hidden in new[] { (IReadOnlyList<int>)[options.HiddenOneLayer], options.HiddenTwoLayers })
+            foreach (IReadOnlyList<int> hidden in new[] { ([options.HiddenOneLayer]), options.HiddenTwoLayers })
             {
-                cases.Add(new(cell, hidden, BpttSchedule.True(options.Steps), "n,1"));
-                cases.Add(new(cell, hidden, BpttSchedule.Epochwise(options.Steps), "n,n"));
-                cases.Add(new(cell, hidden, BpttSchedule.Default(options.Steps), "2n,n"));
+                cases.Add(new(cell, hidden, BpttSchedule.True(options.Steps), "n,1", depth));
+                cases.Add(new(cell, hidden, BpttSchedule.Epochwise(options.Steps), "n,n", depth));
+                cases.Add(new(cell, hidden, BpttSchedule.Default(options.Steps), "2n,n", depth));
             }
         }
         return cases;
@@ -53,8 +55,11 @@ public sealed record GradcheckCase(CellType Cell, IReadOnlyList<int> HiddenSizes
 /// <summary>One row of <c>gradcheck --json</c> (schema in README-cli.md).</summary>
 public sealed record GradcheckResult
 {
-    /// <summary>Cell type: "Elman" (tanh), "Lstm" or "Gru".</summary>
+    /// <summary>Cell type: "Elman" (tanh), "Lstm", "Gru" or "Rhn".</summary>
     [JsonPropertyName("cell")] public required string Cell { get; init; }
+
+    /// <summary>Recurrence depth (micro-layers per step; 1 except for RHN).</summary>
+    [JsonPropertyName("depth")] public int Depth { get; init; } = 1;
 
     /// <summary>Number of recurrent layers.</summary>
     [JsonPropertyName("layers")] public required int Layers { get; init; }
@@ -105,7 +110,7 @@ public static class GradcheckSuite
     /// <summary>Checks one case; the same options and case give the same figures on every run.</summary>
     public static GradcheckResult Run(GradcheckOptions options, GradcheckCase c, int caseIndex)
     {
-        var arch = new NetworkArchitecture(c.Cell, options.Input, c.HiddenSizes, options.Output, Activation.Tanh);
+        var arch = new NetworkArchitecture(c.Cell, options.Input, c.HiddenSizes, options.Output, Activation.Tanh, c.Depth);
         ulong caseSeed = Mix(options.Seed, (ulong)caseIndex);
         var network = new RecurrentNetwork<double>(arch, caseSeed, options.Path);
         var rng = new Rng(Mix(caseSeed, 0xDA7A));
@@ -140,7 +145,8 @@ public static class GradcheckSuite
         if (double.IsNaN(worst.MaxRelativeError)) maxRel = double.NaN;
         return new GradcheckResult
         {
-            Cell = c.Cell.ToString(),
+            Cell = c.Cell == CellType.Highway ? "Rhn" : c.Cell.ToString(),
+            Depth = c.Depth,
             Layers = c.HiddenSizes.Count,
             Hidden = c.HiddenSizes,
             Bptt = c.Schedule.ToString(),

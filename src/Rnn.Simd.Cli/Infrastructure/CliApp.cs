@@ -71,9 +71,10 @@ public static class CliApp
             .WithExample("evaluate", "--model", "model.rnn", "--part", "validation", "--json")
             .WithExample("evaluate", "--model", "model.rnn", "--data", "load.csv", "--column", "load");
         config.AddCommand<ExportCommand>("export")
-            .WithDescription("Write a model file in another format: safetensors with PyTorch's state-dict names (nn.RNN/LSTM/GRU + nn.Linear), the scaler and forecast options in its metadata.")
+            .WithDescription("Write a model file in another format: safetensors with PyTorch's state-dict names (nn.RNN/LSTM/GRU + nn.Linear), the scaler and forecast options in its metadata; or onnx (standard LSTM / GRU / RNN operators, runs in ONNX Runtime).")
             .WithExample("export", "--model", "model.rnn", "--format", "safetensors", "-o", "model.safetensors")
-            .WithExample("export", "--model", "model.rnn", "-o", "model.safetensors", "--dtype", "f16", "--prefix", "lstm.", "--readout-prefix", "head.");
+            .WithExample("export", "--model", "model.rnn", "-o", "model.safetensors", "--dtype", "f16", "--prefix", "lstm.", "--readout-prefix", "head.")
+            .WithExample("export", "--model", "model.rnn", "--format", "onnx", "-o", "model.onnx");
         config.AddCommand<GradcheckCommand>("gradcheck")
             .WithDescription("Check analytic BPTT gradients against finite differences for every cell, 1 and 2 layers, three schedules (a few seconds).")
             .WithExample("gradcheck")

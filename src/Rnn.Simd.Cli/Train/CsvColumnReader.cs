@@ -194,7 +194,7 @@ public static class CsvColumnReader
             : $"{file} has {numeric.Count} numeric columns; choose one with --column among {ListColumns(listed)}.");
     }
 
-    private static IReadOnlyList<string> Numbered(int count)
+    private static string[] Numbered(int count)
     {
         var names = new string[count];
         for (int j = 0; j < count; j++) names[j] = Invariant($"column {j}");

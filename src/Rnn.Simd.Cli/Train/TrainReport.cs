@@ -52,7 +52,7 @@ public sealed class TrainReport(TrainOptions options, TrainingOutcome outcome, T
         {
             string name = s.Name switch
             {
-                "model" => Invariant($"{options.Cell} H={options.Hidden} x{options.Layers}{(outcome.Members.Count > 1 ? $", mean of {outcome.Members.Count}" : "")}"),
+                "model" => Invariant($"{(options.Cell == Rnn.Simd.Cells.CellType.Highway ? $"RHN L={options.Depth}" : options.Cell.ToString())} H={options.Hidden} x{options.Layers}{(outcome.Members.Count > 1 ? $", mean of {outcome.Members.Count}" : "")}"),
                 "persistence" => Invariant($"persistence (lag {s.Lag})"),
                 _ => Invariant($"seasonal naive (lag {s.Lag})"),
             };

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Rnn.Simd.Cells;
 using Rnn.Simd.Cli.Commands;
 using Rnn.Simd.Cli.Infrastructure;
 using Rnn.Simd.Forecasting;
@@ -75,24 +76,36 @@ public static class TrainingRun
         ArgumentNullException.ThrowIfNull(o);
         ArgumentNullException.ThrowIfNull(progress);
         ForecastWindows train = dataset.Train, validation = dataset.Validation!;
-        var ensemble = new EnsembleTrainer<float>(
-            NetworkArchitecture.Uniform(o.Cell, train.InputSize, o.Hidden, o.Layers, train.OutputSize),
-            (member, seed) => CreateTrainerOptions(o, member, seed))
+        EnsembleTrainer<float> ensemble = CreateEnsembleTrainer(train, o, progress);
+        EnsembleResult<float> result = ensemble.Fit(train.ToSequenceData(), validation.ToSequenceData(), cancellationToken);
+        return new TrainingOutcome(data, dataset, result, PredictTest(result.Members, dataset));
+    }
+
+    /// <summary>
+    /// The library's ensemble trainer for the options: the architecture (--cell --hidden --layers, the data's input and
+    /// output sizes), --ensemble members from --seed, --init through <see cref="TrainOptions.Initialize(RecurrentNetwork{float}, ulong)"/>,
+    /// each member's trainer options from <see cref="CreateTrainerOptions"/>, and progress / --resume per member.
+    /// </summary>
+    internal static EnsembleTrainer<float> CreateEnsembleTrainer(ForecastWindows train, TrainOptions o, TrainProgress progress) =>
+        new(NetworkArchitecture.Uniform(o.Cell, train.InputSize, o.Hidden, o.Layers, train.OutputSize, Activation.Tanh, o.Depth), (member, seed) => CreateTrainerOptions(o, member, seed))
         {
             Members = o.Ensemble,
             Seed = o.Seed,
             Initialize = o.Initialize,
             FitMember = member => FitMember(member, o, progress),
         };
-        EnsembleResult<float> result = ensemble.Fit(train.ToSequenceData(), validation.ToSequenceData(), cancellationToken);
-        return new TrainingOutcome(data, dataset, result, PredictTest(result.Members, dataset));
-    }
 
     /// <summary>The checkpoint file of ensemble member <paramref name="member"/> (0-based): FILE for the first, FILE.k for member k ≥ 2.</summary>
     public static string MemberCheckpoint(string path, int member) =>
         member == 0 ? path : path + "." + (member + 1).ToString(CultureInfo.InvariantCulture);
 
-    private static TrainerOptions CreateTrainerOptions(TrainOptions o, int member, ulong seed) => new()
+    /// <summary>
+    /// The library's trainer options of ensemble member <paramref name="member"/> (seed <paramref name="seed"/>) from
+    /// the parsed command line: every training option of <c>train</c> reaches the trainer here (--init acts on the
+    /// network instead, through <see cref="TrainOptions.Initialize(RecurrentNetwork{float}, ulong)"/>). A fresh
+    /// schedule per call, since a schedule is stateful.
+    /// </summary>
+    internal static TrainerOptions CreateTrainerOptions(TrainOptions o, int member, ulong seed) => new()
     {
         BatchSize = o.Batch, Bptt = o.Schedule, Optimizer = o.Optimizer, LearningRate = o.LearningRate, Schedule = o.CreateSchedule(),
         ClipNorm = o.Clip, Epochs = o.Epochs, Patience = o.Patience, MaxThreads = o.Threads,

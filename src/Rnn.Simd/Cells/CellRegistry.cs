@@ -8,7 +8,7 @@ namespace Rnn.Simd.Cells;
 internal static class CellRegistry
 {
     // Every registered definition; each is placed at the index of its enum value.
-    private static readonly RecurrentCell[] s_cells = [new ElmanCell(), new LstmCell(), new GruCell()];
+    private static readonly RecurrentCell[] s_cells = [new ElmanCell(), new LstmCell(), new GruCell(), new HighwayCell(1)];
 
     private static readonly RecurrentCell?[] s_byType = Index(s_cells);
 

@@ -9,6 +9,10 @@ public enum CellType
     Lstm = 1,
     /// <summary>GRU, PyTorch formulation (r, z, n; n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn))); three gate blocks.</summary>
     Gru = 2,
+    /// <summary>Recurrent highway network cell (chapter §2.4; Zilly et al. 2017): per time step
+    /// <c>NetworkArchitecture.RecurrenceDepth</c> micro-layers of a tanh candidate h̃ and a transform gate t with the
+    /// coupled carry 1 - t, the input entering the first micro-layer only; two gate blocks (h̃, t) per micro-layer.</summary>
+    Highway = 3,
 }
 
 /// <summary>The activation of an Elman cell.</summary>
@@ -26,7 +30,7 @@ public enum Activation
 public static class CellTypeExtensions
 {
     /// <summary>Number of gate blocks G: the weight matrices of a layer are (G·H) x I and (G·H) x H (1 Elman, 4 LSTM,
-    /// 3 GRU; each cell's definition says).</summary>
+    /// 3 GRU, 2 Highway per micro-layer; each cell's definition says).</summary>
     /// <exception cref="ArgumentOutOfRangeException">Not a known cell type.</exception>
     public static int GateCount(this CellType cell) => CellRegistry.Get(cell).GateCount;
 }

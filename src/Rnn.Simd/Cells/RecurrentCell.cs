@@ -61,6 +61,15 @@ internal abstract class RecurrentCell
     /// <see cref="CellWindowBuffers{T}.Tensor"/>.</summary>
     public virtual IReadOnlyList<CellTensor> WindowTensors => [];
 
+    /// <summary>Micro-layers per time step (a recurrent highway cell's recurrence depth; 1 for every other cell).</summary>
+    public virtual int RecurrenceDepth => 1;
+
+    /// <summary>The definition for recurrence depth <paramref name="depth"/>: this one for depth 1; a cell with
+    /// micro-layers (<see cref="CellType.Highway"/>) returns its definition of that depth.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The depth is below 1, or above 1 for a cell without micro-layers.</exception>
+    public virtual RecurrentCell WithDepth(int depth) => depth == 1 ? this
+        : throw new ArgumentOutOfRangeException(nameof(depth), depth, $"{Type} cells have recurrence depth 1; only Highway cells take a depth above 1.");
+
     /// <summary>Builds the cell of one layer over the network's flat parameter buffer. Allocates its packed weights
     /// (not yet packed: call <see cref="RecurrentCell{T}.Pack"/>).</summary>
     /// <param name="parameters">The network's flat parameter buffer; the cell keeps a reference and reads its slices.</param>
@@ -81,7 +90,10 @@ internal abstract class RecurrentCell
 /// <param name="RecurrentWeightOffset">First element of weight_hh, (G·H) x H row-major.</param>
 /// <param name="InputBiasOffset">First element of bias_ih, G·H.</param>
 /// <param name="RecurrentBiasOffset">First element of bias_hh, G·H.</param>
-internal readonly record struct CellLayout(int InputSize, int HiddenSize, int InputWeightOffset, int RecurrentWeightOffset, int InputBiasOffset, int RecurrentBiasOffset);
+/// <param name="MicroLayerOffset">First element of the extra micro-layer slices of a recurrent highway layer of depth
+/// L &gt; 1 (micro-layers 1 .. L-1, each weight_hh_l{k}_d{m} (G·H) x H then bias_hh_l{k}_d{m} G·H, back to back);
+/// -1 for every other layer.</param>
+internal readonly record struct CellLayout(int InputSize, int HiddenSize, int InputWeightOffset, int RecurrentWeightOffset, int InputBiasOffset, int RecurrentBiasOffset, int MicroLayerOffset = -1);
 
 /// <summary>How long a window tensor lives and how it is indexed.</summary>
 internal enum CellTensorScope
@@ -257,6 +269,19 @@ internal abstract unsafe class RecurrentCell<T> where T : unmanaged, IBinaryFloa
     /// themselves for cells whose W_hh h enters the pre-activation as a sum; GRU's own hidden-side gradients.
     /// </summary>
     public virtual ReadOnlySpan<T> RecurrentGateGradients(CellWindowBuffers<T> w) => w.GateGradients.Span;
+
+    /// <summary>
+    /// Accumulates (adds) the window's gradients of parameters beyond the layer's four standard slices into
+    /// <paramref name="gradient"/> (the network's flat gradient buffer), after every slot's <see cref="BackwardStep"/>:
+    /// a recurrent highway layer's micro-layers 1 .. L-1. Nothing for the other cells.
+    /// </summary>
+    /// <param name="w">The layer's window buffers.</param>
+    /// <param name="gradient">The flat gradient buffer (the layout of the parameters).</param>
+    /// <param name="ones">At least S·B ones (the bias-gradient GEMMs' left operand).</param>
+    /// <param name="threads">Threads of each GEMM.</param>
+    public virtual void AccumulateExtraGradients(CellWindowBuffers<T> w, Span<T> gradient, ReadOnlySpan<T> ones, int threads)
+    {
+    }
 
     /// <summary>
     /// One step of one stream over the batch-1 packed weights (after <see cref="PackBatchOne"/>), bitwise equal to row

@@ -46,7 +46,14 @@ public sealed class EnsembleTrainer<T> where T : unmanaged, IBinaryFloatingPoint
     public NetworkArchitecture Architecture { get; }
 
     /// <summary>M ≥ 1, the members to train (default 1).</summary>
-    public int Members { get; init; } = 1;
+    /// <exception cref="ArgumentOutOfRangeException">The value is below 1.</exception>
+    public int Members
+    {
+        get => _members;
+        init => _members = value >= 1 ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "An ensemble has at least one member.");
+    }
+
+    private readonly int _members = 1;
 
     /// <summary>S, the seed of member 0; member k uses S + k (wrapping past <see cref="ulong.MaxValue"/>). Default 1.</summary>
     public ulong Seed { get; init; } = 1;
@@ -70,13 +77,11 @@ public sealed class EnsembleTrainer<T> where T : unmanaged, IBinaryFloatingPoint
     /// <param name="validation">The validation series (early stopping and the best weights), or null.</param>
     /// <param name="cancellationToken">Passed to every member's training; a member that returns cancelled ends the run.</param>
     /// <returns>The trained members, member 0 first, with their results.</returns>
-    /// <exception cref="ArgumentOutOfRangeException"><see cref="Members"/> is below 1.</exception>
     /// <exception cref="ArgumentException">The data does not fit the architecture (from the trainer).</exception>
     /// <exception cref="TrainingDivergedException">A member's training diverged (no further member is trained).</exception>
     public EnsembleResult<T> Fit(SequenceData<T> train, SequenceData<T>? validation = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(train);
-        if (Members < 1) throw new ArgumentOutOfRangeException(nameof(Members), Members, "An ensemble has at least one member.");
         var members = new List<RecurrentNetwork<T>>(Members);
         var results = new List<TrainingResult>(Members);
         bool dropped = false;

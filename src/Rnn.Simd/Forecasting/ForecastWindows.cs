@@ -310,7 +310,7 @@ public sealed class ForecastWindows
             int s = FirstTime + r + HorizonStep(o), j = TargetColumn(o);
             throw new NonFiniteValueException(string.Create(CultureInfo.InvariantCulture,
                 $"The prediction of row {r} (input time {FirstTime + r}), output {o} (target time {s}, column {j} '{Series.ColumnNames[j]}') is a {NonFiniteValueException.Describe(predictions[i])}."),
-                s, j, predictions[i], null, "predictions");
+                s, j, predictions[i], null, nameof(predictions));
         }
     }
 

@@ -383,7 +383,7 @@ public sealed class Forecaster
             int t = i / ColumnCount, j = i % ColumnCount;
             throw new NonFiniteValueException(string.Create(CultureInfo.InvariantCulture,
                 $"The history value at time {t}, column {j} is a {NonFiniteValueException.Describe(history[i])}; interpolate gaps before forecasting (rows {first}..{n - 1} are read)."),
-                t, j, history[i], null, "history");
+                t, j, history[i], null, nameof(history));
         }
     }
 

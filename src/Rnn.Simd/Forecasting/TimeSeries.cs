@@ -284,11 +284,11 @@ public sealed class TimeSeries
             time, column, value, firstDataLine + time);
     }
 
-    private static void CheckShape(int length, int columnCount)
+    private static void CheckShape(int length, int columnCount, string valuesName = "values")
     {
         if (columnCount < 1) throw new ArgumentOutOfRangeException(nameof(columnCount), columnCount, "A series needs at least one column.");
         if (length % columnCount != 0)
-            throw new ArgumentException($"{length} values do not divide into rows of {columnCount} columns.", "values");
+            throw new ArgumentException($"{length} values do not divide into rows of {columnCount} columns.", valuesName);
     }
 
     // Validates (and with InterpolateLinear fills) an array the series will own.
@@ -312,7 +312,7 @@ public sealed class TimeSeries
         return values;
     }
 
-    private static string[] MakeNames(IReadOnlyList<string>? names, int columnCount)
+    private static string[] MakeNames(IReadOnlyList<string>? names, int columnCount, string namesName = "columnNames")
     {
         var result = new string[columnCount];
         if (names is null)
@@ -322,13 +322,13 @@ public sealed class TimeSeries
             return result;
         }
         if (names.Count != columnCount)
-            throw new ArgumentException($"{names.Count} column names given for {columnCount} columns.", "columnNames");
+            throw new ArgumentException($"{names.Count} column names given for {columnCount} columns.", namesName);
         var seen = new HashSet<string>(StringComparer.Ordinal);
         for (int j = 0; j < columnCount; j++)
         {
             string? name = names[j];
-            if (string.IsNullOrWhiteSpace(name)) throw new ArgumentException($"Column name {j} is empty.", "columnNames");
-            if (!seen.Add(name)) throw new ArgumentException($"Column name '{name}' is used twice.", "columnNames");
+            if (string.IsNullOrWhiteSpace(name)) throw new ArgumentException($"Column name {j} is empty.", namesName);
+            if (!seen.Add(name)) throw new ArgumentException($"Column name '{name}' is used twice.", namesName);
             result[j] = name;
         }
         return result;

@@ -1,7 +1,7 @@
 using System.Numerics;
 using Rnn.Simd.Kernels.GemmCore;
-using Rnn.Simd.Kernels.Simd;
 using Rnn.Simd.Kernels.Operators;
+using Rnn.Simd.Kernels.Simd;
 
 namespace Rnn.Simd.Kernels;
 
@@ -113,6 +113,10 @@ public static unsafe class Gemm
             };
             Execute(b.Path, ref g, maxThreads);
         }
+        // The product reads b's storage through a raw pointer. Its array is pinned, but pinned is not rooted: without
+        // this, the JIT may end b's lifetime at b.Path, and a GC during the product could free the array while it is
+        // read (seen: a wrong C[0, 0] under a parallel test run, when the caller passed a temporary PackedMatrix).
+        GC.KeepAlive(b);
     }
 
     private static void ValidateDims(int m, int n, int k, int maxThreads)

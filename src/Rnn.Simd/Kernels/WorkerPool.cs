@@ -12,6 +12,7 @@ internal interface IParallelJob
 /// of its items on its own thread, so nested or concurrent callers never deadlock; the items' results must not depend
 /// on which thread runs them (GEMM partitions over output blocks, so they do not).
 /// </summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "The process-wide pool lives as long as the process; its background threads and their wait handles are never torn down.")]
 internal sealed class WorkerPool
 {
     /// <summary>The process-wide pool, one worker per core beyond the caller's.</summary>

@@ -16,8 +16,10 @@ public sealed class NetworkArchitecture : IEquatable<NetworkArchitecture>
     /// <param name="hiddenSizes">Hidden size of each layer, bottom first (at least one layer; each ≥ 1).</param>
     /// <param name="outputSize">Outputs of the readout (O ≥ 1).</param>
     /// <param name="activation">Activation of Elman cells (ignored by LSTM and GRU).</param>
-    /// <exception cref="ArgumentException">A size is not positive or there is no layer.</exception>
-    public NetworkArchitecture(CellType cell, int inputSize, IReadOnlyList<int> hiddenSizes, int outputSize, Activation activation = Activation.Tanh)
+    /// <param name="recurrenceDepth">Micro-layers per time step of a <see cref="CellType.Highway"/> cell (L ≥ 1); must
+    /// be 1 for the other cells.</param>
+    /// <exception cref="ArgumentException">A size is not positive, there is no layer, or the depth is out of range.</exception>
+    public NetworkArchitecture(CellType cell, int inputSize, IReadOnlyList<int> hiddenSizes, int outputSize, Activation activation = Activation.Tanh, int recurrenceDepth = 1)
     {
         ArgumentNullException.ThrowIfNull(hiddenSizes);
         if (!Enum.IsDefined(cell)) throw new ArgumentOutOfRangeException(nameof(cell), cell, "Unknown cell type.");
@@ -32,19 +34,21 @@ public sealed class NetworkArchitecture : IEquatable<NetworkArchitecture>
             _hiddenSizes[l] = hiddenSizes[l];
         }
         Cell = cell;
-        CellDefinition = CellRegistry.Get(cell);
+        if (recurrenceDepth < 1) throw new ArgumentOutOfRangeException(nameof(recurrenceDepth), recurrenceDepth, "The recurrence depth must be at least 1.");
+        CellDefinition = CellRegistry.Get(cell).WithDepth(recurrenceDepth);
+        RecurrenceDepth = recurrenceDepth;
         InputSize = inputSize;
         OutputSize = outputSize;
         Activation = activation;
     }
 
     /// <summary>Creates an architecture of <paramref name="numLayers"/> layers of the same hidden size.</summary>
-    public static NetworkArchitecture Uniform(CellType cell, int inputSize, int hiddenSize, int numLayers, int outputSize, Activation activation = Activation.Tanh)
+    public static NetworkArchitecture Uniform(CellType cell, int inputSize, int hiddenSize, int numLayers, int outputSize, Activation activation = Activation.Tanh, int recurrenceDepth = 1)
     {
         if (numLayers < 1) throw new ArgumentOutOfRangeException(nameof(numLayers), numLayers, "At least one layer is required.");
         var sizes = new int[numLayers];
         Array.Fill(sizes, hiddenSize);
-        return new NetworkArchitecture(cell, inputSize, sizes, outputSize, activation);
+        return new NetworkArchitecture(cell, inputSize, sizes, outputSize, activation, recurrenceDepth);
     }
 
     /// <summary>Cell type of every layer.</summary>
@@ -52,6 +56,9 @@ public sealed class NetworkArchitecture : IEquatable<NetworkArchitecture>
 
     /// <summary>The definition of <see cref="Cell"/> (gate count, bias folding, state, window tensors), from the registry.</summary>
     internal RecurrentCell CellDefinition { get; }
+
+    /// <summary>Micro-layers per time step (L of a <see cref="CellType.Highway"/> cell; 1 for every other cell).</summary>
+    public int RecurrenceDepth { get; }
 
     /// <summary>Activation of Elman cells.</summary>
     public Activation Activation { get; }
@@ -68,7 +75,7 @@ public sealed class NetworkArchitecture : IEquatable<NetworkArchitecture>
     /// <summary>Hidden size of each layer, bottom first.</summary>
     public IReadOnlyList<int> HiddenSizes => _hiddenSizes;
 
-    /// <summary>Gate blocks per layer (G: 1 Elman, 4 LSTM, 3 GRU).</summary>
+    /// <summary>Gate blocks per layer (G: 1 Elman, 4 LSTM, 3 GRU, 2 Highway per micro-layer).</summary>
     public int GateCount => CellDefinition.GateCount;
 
     /// <summary>Input size of layer <paramref name="layer"/>: I for the bottom layer, the hidden size below otherwise.</summary>
@@ -79,16 +86,16 @@ public sealed class NetworkArchitecture : IEquatable<NetworkArchitecture>
 
     /// <inheritdoc/>
     public bool Equals(NetworkArchitecture? other) =>
-        other is not null && Cell == other.Cell && Activation == other.Activation && InputSize == other.InputSize
+        other is not null && Cell == other.Cell && RecurrenceDepth == other.RecurrenceDepth && Activation == other.Activation && InputSize == other.InputSize
         && OutputSize == other.OutputSize && _hiddenSizes.AsSpan().SequenceEqual(other._hiddenSizes);
 
     /// <inheritdoc/>
     public override bool Equals(object? obj) => Equals(obj as NetworkArchitecture);
 
     /// <inheritdoc/>
-    public override int GetHashCode() => HashCode.Combine(Cell, Activation, InputSize, OutputSize, _hiddenSizes.Length, _hiddenSizes[0]);
+    public override int GetHashCode() => HashCode.Combine(Cell, Activation, RecurrenceDepth, InputSize, OutputSize, _hiddenSizes.Length, _hiddenSizes[0]);
 
     /// <inheritdoc/>
     public override string ToString() =>
-        $"{Cell}{(CellDefinition.UsesActivation ? "(" + Activation + ")" : "")} I={InputSize} H=[{string.Join(",", _hiddenSizes)}] O={OutputSize}";
+        $"{Cell}{(CellDefinition.UsesActivation ? "(" + Activation + ")" : "")}{(RecurrenceDepth != 1 ? "(L=" + RecurrenceDepth + ")" : "")} I={InputSize} H=[{string.Join(",", _hiddenSizes)}] O={OutputSize}";
 }

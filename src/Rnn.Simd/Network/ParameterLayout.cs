@@ -38,7 +38,8 @@ public readonly record struct ParameterSlice(string Name, ParameterKind Kind, in
 
 /// <summary>
 /// The layout of every parameter of a network in one flat buffer: per layer weight_ih, weight_hh, bias_ih, bias_hh,
-/// then readout.weight and readout.bias. Gradients and every optimiser state use the identical layout, so an
+/// (a recurrent highway layer of depth L &gt; 1 adds weight_hh_l{k}_d{m} and bias_hh_l{k}_d{m}, m = 1 .. L-1, after
+/// its four: see <see cref="RecurrentDepthSlices"/>), then readout.weight and readout.bias. Gradients and every optimiser state use the identical layout, so an
 /// optimiser step is one pass over one span.
 /// </summary>
 public sealed class ParameterLayout
@@ -65,6 +66,11 @@ public sealed class ParameterLayout
             Add($"weight_hh_l{l}", ParameterKind.RecurrentWeight, l, g * h, h);
             Add($"bias_ih_l{l}", ParameterKind.InputBias, l, g * h, 1);
             Add($"bias_hh_l{l}", ParameterKind.RecurrentBias, l, g * h, 1);
+            for (int m = 1; m < architecture.RecurrenceDepth; m++)
+            {
+                Add($"weight_hh_l{l}_d{m}", ParameterKind.RecurrentWeight, l, g * h, h);
+                Add($"bias_hh_l{l}_d{m}", ParameterKind.RecurrentBias, l, g * h, 1);
+            }
         }
         Add("readout.weight", ParameterKind.ReadoutWeight, -1, architecture.OutputSize, architecture.TopHiddenSize);
         Add("readout.bias", ParameterKind.ReadoutBias, -1, architecture.OutputSize, 1);
@@ -73,6 +79,16 @@ public sealed class ParameterLayout
         for (int s = 0; s < _slices.Length; s++) _byName[_slices[s].Name] = s;
         TotalLength = offset;
     }
+
+    /// <summary>
+    /// How a recurrent highway layer's micro-layers are named (PyTorch has no such module, so the names are this
+    /// library's): micro-layer 1 lives in the four standard slices (weight_ih_l{k} 2H x I, weight_hh_l{k} 2H x H,
+    /// bias_ih_l{k} and bias_hh_l{k} 2H, the two biases summed as in LSTM); micro-layer m + 1 (m = 1 .. L-1) in
+    /// weight_hh_l{k}_d{m} (2H x H, kind <see cref="ParameterKind.RecurrentWeight"/>) and bias_hh_l{k}_d{m} (2H, kind
+    /// <see cref="ParameterKind.RecurrentBias"/>), right after layer k's four. Every other cell, and depth 1, has the
+    /// four slices only, so their layout is unchanged. <see cref="Get"/> returns the standard slice of a kind.
+    /// </summary>
+    public const string RecurrentDepthSlices = "weight_hh_l{k}_d{m}, bias_hh_l{k}_d{m}";
 
     /// <summary>All slices in buffer order.</summary>
     public IReadOnlyList<ParameterSlice> Slices => _slices;

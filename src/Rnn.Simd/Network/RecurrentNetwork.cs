@@ -58,7 +58,8 @@ public sealed class RecurrentNetwork<T> where T : unmanaged, IBinaryFloatingPoin
         {
             var layout = new CellLayout(architecture.LayerInputSize(l), architecture.HiddenSizes[l],
                 Layout.Get(l, ParameterKind.InputWeight).Offset, Layout.Get(l, ParameterKind.RecurrentWeight).Offset,
-                Layout.Get(l, ParameterKind.InputBias).Offset, Layout.Get(l, ParameterKind.RecurrentBias).Offset);
+                Layout.Get(l, ParameterKind.InputBias).Offset, Layout.Get(l, ParameterKind.RecurrentBias).Offset,
+                architecture.RecurrenceDepth > 1 ? Layout[$"weight_hh_l{l}_d1"].Offset : -1);
             _cells[l] = definition.Create(_parameters, layout, architecture.Activation, Path);
         }
         _readoutT = new PackedMatrix<T>(architecture.TopHiddenSize, architecture.OutputSize, Path);
@@ -100,7 +101,8 @@ public sealed class RecurrentNetwork<T> where T : unmanaged, IBinaryFloatingPoin
     internal T[] ParameterArray => _parameters;
     internal T[] GradientArray => _gradients;
 
-    /// <summary>Re-initialises with PyTorch's default scheme from a seed (see the constructor) and marks the parameters changed.</summary>
+    /// <summary>Re-initialises with PyTorch's default scheme from a seed (see the constructor) and marks the parameters
+    /// changed; a recurrent highway network's transform-gate biases then start at -2 (carry by default).</summary>
     public void ResetParameters(ulong seed)
     {
         var rng = new Rng(seed);
@@ -111,7 +113,26 @@ public sealed class RecurrentNetwork<T> where T : unmanaged, IBinaryFloatingPoin
             Span<T> p = _parameters.AsSpan(s.Offset, s.Length);
             for (int i = 0; i < p.Length; i++) p[i] = T.CreateTruncating(rng.NextUniform(-bound, bound));
         }
+        if (Architecture.Cell == CellType.Highway) SetTransformBias(HighwayCell.DefaultTransformBias);
         MarkParametersChanged();
+    }
+
+    /// <summary>
+    /// Sets the transform-gate block (rows [H, 2H)) of every micro-layer's bias of a recurrent highway network to
+    /// <paramref name="value"/>: bias_ih_l{k} (with bias_hh_l{k}'s block zeroed, so b_1 = value) and each
+    /// bias_hh_l{k}_d{m}. Does not mark the parameters changed. No-op for other cells.
+    /// </summary>
+    internal void SetTransformBias(double value)
+    {
+        if (Architecture.Cell != CellType.Highway) return;
+        T v = T.CreateTruncating(value);
+        for (int l = 0; l < Architecture.NumLayers; l++)
+        {
+            int h = Architecture.HiddenSizes[l];
+            _parameters.AsSpan(Layout.Get(l, ParameterKind.InputBias).Offset + h, h).Fill(v);
+            _parameters.AsSpan(Layout.Get(l, ParameterKind.RecurrentBias).Offset + h, h).Clear();
+            for (int m = 1; m < Architecture.RecurrenceDepth; m++) _parameters.AsSpan(Layout[$"bias_hh_l{l}_d{m}"].Offset + h, h).Fill(v);
+        }
     }
 
     /// <summary>A new zero state for <paramref name="batchSize"/> streams (allocates; reuse it).</summary>
@@ -134,10 +155,15 @@ public sealed class RecurrentNetwork<T> where T : unmanaged, IBinaryFloatingPoin
         {
             EnsureFusedPacked();
             StepSingle(input, output, state);
-            return;
         }
-        EnsurePacked();
-        StepCore(input, output, state);
+        else
+        {
+            EnsurePacked();
+            StepCore(input, output, state);
+        }
+        // The kernels read the packed weights through raw pointers into pinned arrays that this network roots; keep it
+        // alive until they are done (pinned is not rooted, and the JIT may end this's lifetime at its last field use).
+        GC.KeepAlive(this);
     }
 
     /// <summary>

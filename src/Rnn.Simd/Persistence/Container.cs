@@ -29,7 +29,8 @@ internal enum SectionId : ushort
     Metadata = 4,
     Features = 5,
     Members = 6,
-    // 7..15 are free for model sections.
+    CellOptions = 7,
+    // 8..15 are free for model sections.
     BestParameters = 16,
     Optimizer = 17,
     Schedule = 18,
@@ -83,6 +84,7 @@ internal static class Container
         (ushort)SectionId.Metadata => "metadata",
         (ushort)SectionId.Features => "features",
         (ushort)SectionId.Members => "members",
+        (ushort)SectionId.CellOptions => "cell_options",
         (ushort)SectionId.BestParameters => "best_parameters",
         (ushort)SectionId.Optimizer => "optimizer",
         (ushort)SectionId.Schedule => "schedule",

@@ -230,6 +230,7 @@ public static class ModelFile
         // Required: a reader that skipped it would predict with member 0 alone, a different model than the one saved.
         // Omitted for a single network, whose file stays byte-identical to the first version of the format.
         if (members.Count > 1) file.Add(SectionId.Members, required: true, Sections.WriteMembers(members));
+        Sections.AddCellOptions(file, network.Architecture);
         return file.ToArray();
     }
 

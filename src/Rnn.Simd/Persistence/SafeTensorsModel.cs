@@ -128,6 +128,8 @@ public static class SafeTensorsModel
         if (members.Count == 0) throw new ArgumentException("There are no networks to save.", nameof(members));
         RecurrentNetwork<T> first = members[0] ?? throw new ArgumentException("Member 0 is null.", nameof(members));
         NetworkArchitecture a = first.Architecture;
+        if (a.Cell == CellType.Highway)
+            throw new NotSupportedException("A recurrent highway network (cell Highway) cannot be saved as safetensors: PyTorch has no such module, so there is no state dict to map it to. Save it as an Rnn.Simd model file instead.");
         for (int k = 1; k < members.Count; k++)
         {
             if (members[k] is null) throw new ArgumentException($"Member {k} is null.", nameof(members));

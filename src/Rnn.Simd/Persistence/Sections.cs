@@ -16,6 +16,9 @@ internal static class Sections
     /// <summary>Most recurrent layers a file may declare.</summary>
     public const int MaxLayers = 1024;
 
+    /// <summary>Largest recurrence depth (micro-layers per step of a highway cell) a file may declare.</summary>
+    public const int MaxRecurrenceDepth = 1024;
+
     // ------------------------------------------------------------------------------------------------ architecture
 
     public static PayloadWriter WriteArchitecture(NetworkArchitecture a)
@@ -30,12 +33,31 @@ internal static class Sections
         return w;
     }
 
+    /// <summary>
+    /// Section 7 'cell_options' (required; i32 recurrence depth L ≥ 2), written only when the architecture's depth is not
+    /// 1 (a recurrent highway network), so every other file stays byte-identical and a file without it reads as depth 1;
+    /// a reader that does not know the section refuses the file. Null when there is nothing to write.
+    /// </summary>
+    public static PayloadWriter? WriteCellOptions(NetworkArchitecture a)
+    {
+        if (a.RecurrenceDepth == 1) return null;
+        var w = new PayloadWriter();
+        w.I32(a.RecurrenceDepth);
+        return w;
+    }
+
+    /// <summary>Adds section 7 when <see cref="WriteCellOptions"/> has something to write.</summary>
+    public static void AddCellOptions(ContainerWriter file, NetworkArchitecture a)
+    {
+        if (WriteCellOptions(a) is { } payload) file.Add(SectionId.CellOptions, required: true, payload);
+    }
+
     /// <summary>Reads and validates the architecture; <paramref name="parameterCount"/> is computed in 64 bits before anything is allocated.</summary>
     public static NetworkArchitecture ReadArchitecture(ContainerReader file, out long parameterCount)
     {
         SectionReader r = file.Open(SectionId.Architecture);
         int cell = r.I32("the cell type", 0, int.MaxValue);
-        if (!Enum.IsDefined((CellType)cell)) throw r.Fail($"unknown cell type {cell} (0 Elman, 1 LSTM, 2 GRU)");
+        if (!Enum.IsDefined((CellType)cell)) throw r.Fail($"unknown cell type {cell} (0 Elman, 1 LSTM, 2 GRU, 3 Highway)");
         int activation = r.I32("the activation", 0, int.MaxValue);
         if (!Enum.IsDefined((Activation)activation)) throw r.Fail($"unknown activation {activation} (0 tanh, 1 ReLU, 2 sigmoid)");
         int input = r.I32("the input size", 1, MaxDimension);
@@ -44,16 +66,25 @@ internal static class Sections
         var hidden = new int[layers];
         for (int l = 0; l < layers; l++) hidden[l] = r.I32($"the hidden size of layer {l}", 1, MaxDimension);
         r.End();
+        int depth = 1;
+        if (file.Has(SectionId.CellOptions))
+        {
+            SectionReader d = file.Open(SectionId.CellOptions);
+            depth = d.I32("the recurrence depth", 2, MaxRecurrenceDepth);
+            d.End();
+            if ((CellType)cell != CellType.Highway) throw d.Fail($"a recurrence depth of {depth} is declared for {(CellType)cell} cells; only Highway cells have micro-layers");
+        }
         long g = ((CellType)cell).GateCount(), count = 0;
         for (int l = 0; l < layers; l++)
         {
             long h = hidden[l], i = l == 0 ? input : hidden[l - 1];
             count += g * h * (i + h) + 2 * g * h;
+            count += (depth - 1) * (g * h * h + g * h); // a highway layer's micro-layers 2 .. L
         }
         count += (long)output * hidden[^1] + output;
         if (count > Array.MaxLength) throw r.Fail($"the architecture needs {count} parameters, more than an array can hold");
         parameterCount = count;
-        return new NetworkArchitecture((CellType)cell, input, hidden, output, (Activation)activation);
+        return new NetworkArchitecture((CellType)cell, input, hidden, output, (Activation)activation, depth);
     }
 
     // ------------------------------------------------------------------------------------------------ parameters

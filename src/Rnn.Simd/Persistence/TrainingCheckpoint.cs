@@ -124,6 +124,7 @@ public sealed class TrainingCheckpoint
         var file = new ContainerWriter(FileKind.Checkpoint);
         file.Add(SectionId.Architecture, required: true, Sections.WriteArchitecture(s.Architecture));
         file.Add(SectionId.Parameters, required: true, Values(s.Parameters));
+        Sections.AddCellOptions(file, s.Architecture);
         file.Add(SectionId.BestParameters, required: true, Values(s.BestParameters));
 
         var opt = new PayloadWriter();

@@ -37,7 +37,7 @@ public sealed record GradientCheckReport(BpttSchedule Schedule, IReadOnlyList<Gr
 /// <remarks>
 /// <para>
 /// The objective is the one truncated BPTT(τb, τf) differentiates: J = Σ over windows w of mean((y - target)²) over
-/// the τf new outputs of w, where the state entering the τb steps that w back-propagates through is held fixed (it
+/// the τf new outputs of w (with target weights, Σ w (y - target)² / Σ w over them, 0 for a window without weight), where the state entering the τb steps that w back-propagates through is held fixed (it
 /// depends on the parameters only through steps the truncation cuts). With τb ≥ the sequence length this is plain
 /// full BPTT of the whole sequence's loss. Parameters are not updated between windows.
 /// </para>
@@ -75,9 +75,11 @@ public static class GradientCheck
     /// <param name="regularization">R_λ of Eq. 2.1, added to every window's loss as the trainer does (so J gains
     /// windows·R_λ and the analytic gradient windows·∇R_λ, the gradient the fused optimiser pass applies). L1 is not
     /// differentiable at 0: a weight within 2h of 0 can disagree. Null: none.</param>
+    /// <param name="targetWeights">Optional S x B x O weights w ≥ 0 of the targets, as <see cref="TruncatedBptt{T}.Window"/>
+    /// takes them: each window's loss is then Σ w (y - target)² / Σ w over its targets. Empty: every weight 1.</param>
     public static GradientCheckReport Run(RecurrentNetwork<double> network, ReadOnlySpan<double> inputs, ReadOnlySpan<double> targets,
         int batchSize, BpttSchedule schedule, NetworkState<double>? initialState = null, double step = 1e-3, int maxEntriesPerGroup = int.MaxValue, ulong seed = 1,
-        DropoutOptions? dropout = null, RegularizationOptions? regularization = null)
+        DropoutOptions? dropout = null, RegularizationOptions? regularization = null, ReadOnlySpan<double> targetWeights = default)
     {
         if (dropout is not null && dropout.IsActive && dropout.Variant != DropoutVariant.Variational)
             throw new ArgumentException("Gradient checks need a fixed mask: use variational dropout.", nameof(dropout));
@@ -89,9 +91,12 @@ public static class GradientCheck
         int steps = inputs.Length / inStep;
         if (steps % schedule.ForwardSteps != 0) throw new ArgumentException($"Sequence length {steps} is not a multiple of τf = {schedule.ForwardSteps}.", nameof(inputs));
         if (targets.Length != steps * outStep) throw new ArgumentException($"Targets length {targets.Length} is not S x B x O = {steps * outStep}.", nameof(targets));
+        if (!targetWeights.IsEmpty && targetWeights.Length != targets.Length)
+            throw new ArgumentException($"Target weights length {targetWeights.Length} is not S x B x O = {targets.Length}.", nameof(targetWeights));
         NetworkState<double> init = initialState?.Clone() ?? network.CreateState(batchSize);
         if (init.BatchSize != batchSize) throw new ArgumentException("Initial state batch size differs from batchSize.", nameof(initialState));
         double[] x = inputs.ToArray(), y = targets.ToArray();
+        double[]? weights = targetWeights.IsEmpty ? null : targetWeights.ToArray();
         int windows = steps / schedule.ForwardSteps;
 
         // ---- analytic ----
@@ -115,7 +120,8 @@ public static class GradientCheck
         for (int w = 0; w < windows; w++)
         {
             int t0 = w * schedule.ForwardSteps;
-            engine.Window(x.AsSpan(t0 * inStep, schedule.ForwardSteps * inStep), y.AsSpan(t0 * outStep, schedule.ForwardSteps * outStep));
+            engine.Window(x.AsSpan(t0 * inStep, schedule.ForwardSteps * inStep), y.AsSpan(t0 * outStep, schedule.ForwardSteps * outStep), default,
+                weights is null ? default : weights.AsSpan(t0 * outStep, schedule.ForwardSteps * outStep));
             int valid = (int)Math.Min(engine.StepsSinceReset, schedule.BackwardSteps);
             for (int slot = 0; slot < schedule.BackwardSteps; slot++)
             {
@@ -139,7 +145,7 @@ public static class GradientCheck
         }
 
         // ---- numeric ----
-        var objective = new TruncatedObjective(network, x, y, batchSize, schedule, init, masks);
+        var objective = new TruncatedObjective(network, x, y, weights, batchSize, schedule, init, masks);
         Func<double> total = plan is not null && plan.IsActive
             ? () => objective.Evaluate() + windows * plan.Penalty<double>(network.Parameters)
             : objective.Evaluate;
@@ -209,7 +215,8 @@ public static class GradientCheck
     {
         private readonly RecurrentNetwork<double> _net;
         private readonly double[] _x, _y;
-        private readonly int _b, _inStep, _outStep, _steps;
+        private readonly double[]? _w;
+        private readonly int _inStep, _outStep, _steps;
         private readonly BpttSchedule _schedule;
         private readonly NetworkState<double> _init;
         private readonly NetworkState<double>[] _detached;
@@ -217,10 +224,10 @@ public static class GradientCheck
         private readonly double[] _out;
         private readonly RecurrentNetwork<double>.DropoutMasks? _masks;
 
-        public TruncatedObjective(RecurrentNetwork<double> net, double[] x, double[] y, int batch, BpttSchedule schedule, NetworkState<double> init,
+        public TruncatedObjective(RecurrentNetwork<double> net, double[] x, double[] y, double[]? w, int batch, BpttSchedule schedule, NetworkState<double> init,
             RecurrentNetwork<double>.DropoutMasks? masks)
         {
-            _net = net; _x = x; _y = y; _b = batch; _schedule = schedule; _init = init; _masks = masks;
+            _net = net; _x = x; _y = y; _w = w; _schedule = schedule; _init = init; _masks = masks;
             _inStep = batch * net.Architecture.InputSize;
             _outStep = batch * net.Architecture.OutputSize;
             _steps = x.Length / _inStep;
@@ -251,18 +258,19 @@ public static class GradientCheck
             {
                 int start = Math.Max(0, end - _schedule.BackwardSteps);
                 _work.CopyFrom(start == 0 ? _init : _detached[start]);
-                double sum = 0;
+                double sum = 0, weight = 0;
                 for (int t = start; t < end; t++)
                 {
                     Step(_x.AsSpan(t * _inStep, _inStep), _work);
                     if (t < end - tf) continue;
                     for (int i = 0; i < _outStep; i++)
                     {
-                        double d = _out[i] - _y[t * _outStep + i];
-                        sum += d * d;
+                        double d = _out[i] - _y[t * _outStep + i], w = _w is null ? 1 : _w[t * _outStep + i];
+                        sum += w * d * d;
+                        weight += w;
                     }
                 }
-                total += sum / (tf * _outStep);
+                if (weight > 0) total += sum / weight;
             }
             return total;
         }

@@ -20,6 +20,13 @@ public sealed record TrainerOptions
     /// <summary>The optimiser (default Adam, Eq. 2.8).</summary>
     public OptimizerKind Optimizer { get; init; } = OptimizerKind.Adam;
 
+    /// <summary>
+    /// With <see cref="OptimizerKind.Nesterov"/>: which weights are validated, compared for early stopping, kept as the
+    /// best and left in the network at the end (so saved). Default <see cref="NesterovEvaluationPoint.Iterate"/>, the
+    /// W_k of Eq. 2.5; ignored by the other optimisers.
+    /// </summary>
+    public NesterovEvaluationPoint NesterovEvaluation { get; init; } = NesterovEvaluationPoint.Iterate;
+
     /// <summary>Initial learning rate η0 (default 1e-3); the schedule starts from it when <see cref="Schedule"/> is null.</summary>
     public double LearningRate { get; init; } = 1e-3;
 
@@ -68,6 +75,7 @@ public sealed record TrainerOptions
         Bptt.Validate();
         ArgumentNullException.ThrowIfNull(Dropout);
         Dropout.Validate();
+        if (!Enum.IsDefined(NesterovEvaluation)) throw new ArgumentOutOfRangeException(nameof(NesterovEvaluation), NesterovEvaluation, "Not a NesterovEvaluationPoint.");
         if (!(LearningRate > 0) || !double.IsFinite(LearningRate)) throw new ArgumentOutOfRangeException(nameof(LearningRate), LearningRate, "Learning rate must be positive and finite.");
         if (!(ClipNorm > 0)) throw new ArgumentOutOfRangeException(nameof(ClipNorm), ClipNorm, "Clip norm must be positive (+∞ disables it).");
         if (!(ClipValue > 0)) throw new ArgumentOutOfRangeException(nameof(ClipValue), ClipValue, "Clip value must be positive (+∞ disables it).");
@@ -78,11 +86,36 @@ public sealed record TrainerOptions
     }
 }
 
+/// <summary>
+/// Which weights of a <see cref="OptimizerKind.Nesterov"/> run a <see cref="Trainer{T}"/> evaluates (validation, early
+/// stopping), keeps as the best and leaves in the network (<see cref="TrainerOptions.NesterovEvaluation"/>).
+/// </summary>
+/// <remarks>
+/// <see cref="Nesterov{T}"/> holds the look-ahead point Θ_k = W_k + μ V_(k-1) in the parameter buffer, because that
+/// is where Eq. 2.5 takes the gradient; the iterate of the equation is W_k = Θ_k - μ V_(k-1)
+/// (<see cref="Nesterov{T}.CopyWeights"/>). Training itself (every window and update) is the same under both choices;
+/// only what is measured and kept differs.
+/// </remarks>
+public enum NesterovEvaluationPoint
+{
+    /// <summary>The iterate W_k of Eq. 2.5 (the default): at each epoch's end the trainer evaluates and keeps
+    /// W = Θ - μ V, then continues training from Θ.</summary>
+    Iterate = 0,
+
+    /// <summary>The look-ahead point Θ_k = W_k + μ V_(k-1) the optimiser holds: what <c>torch.optim.SGD(nesterov=True)</c>
+    /// and Keras' Nesterov SGD keep in their parameters, and what this trainer evaluated before the option existed.</summary>
+    LookAhead = 1,
+}
+
 /// <summary>What a <see cref="Trainer{T}"/> reports after each epoch.</summary>
 /// <param name="Epoch">1-based epoch number.</param>
 /// <param name="Epochs">The maximum number of epochs.</param>
-/// <param name="TrainLoss">Mean window loss of the epoch, R_λ included.</param>
-/// <param name="ValidationLoss">Weighted MSE on the validation series (NaN without one).</param>
+/// <param name="TrainLoss">The epoch's data loss E plus the mean of R_λ over its windows (Eq. 2.1), where E is the
+/// mean of the window losses weighted by each window's Σ w (<see cref="TruncatedBptt{T}.TargetWeightSum"/>): the MSE
+/// over every training target that counts, each taken at the weights its window saw (for Nesterov the look-ahead
+/// point, where the gradient is taken).</param>
+/// <param name="ValidationLoss">Weighted MSE Σ w (y - target)² / Σ w on the validation series (<see cref="Trainer{T}.Evaluate"/>;
+/// NaN without one); the same definition as the training loss's E.</param>
 /// <param name="LearningRate">The rate used during the epoch.</param>
 /// <param name="GradientNorm">Global gradient norm of the epoch's last window, before clipping.</param>
 /// <param name="Elapsed">Time since training started.</param>
@@ -135,6 +168,17 @@ public sealed class TrainingDivergedException : Exception
 /// batch 1 then predicts the validation series, whose weighted MSE is the validation loss.
 /// </para>
 /// <para>
+/// Losses with target weights (<see cref="SequenceData{T}.TargetWeights"/>, 0 masks a target out) are means over the
+/// targets that count, Σ w (y - target)² / Σ w, for each window, the epoch's training loss and the validation loss
+/// alike, so a masked stretch neither shrinks a window's gradient nor makes the two losses incomparable.
+/// </para>
+/// <para>
+/// With <see cref="OptimizerKind.Nesterov"/> the network holds the look-ahead point Θ during an epoch's windows; at the
+/// epoch's end it holds the weights of <see cref="TrainerOptions.NesterovEvaluation"/> (by default the Eq. 2.5 iterate
+/// W) while they are validated, kept and reported to <see cref="EpochCompleted"/>, and Θ is put back before the next
+/// epoch.
+/// </para>
+/// <para>
 /// Deterministic: nothing is random once the network is initialised, and every kernel gives bitwise the same
 /// results on one thread or several, so the same seed and options give bitwise the same weights. After the first
 /// window an update allocates nothing.
@@ -151,6 +195,11 @@ public sealed class Trainer<T> where T : unmanaged, IBinaryFloatingPointIeee754<
     private readonly T[] _x, _y, _w, _best;
     private readonly NetworkState<T> _evalState;
     private readonly T[] _evalOutput;
+    // Nesterov evaluated at its iterate: between an epoch's end and the next epoch's first window the network holds
+    // W = Θ - μV and _lookAhead holds Θ (_holdsIterate). Null / empty otherwise.
+    private readonly Nesterov<T>? _nesterov;
+    private readonly T[] _lookAhead = [];
+    private bool _holdsIterate;
     private LoopState _loop = new();
     private SequenceData<T>? _train, _validation;
     private bool _atBoundary;
@@ -183,6 +232,11 @@ public sealed class Trainer<T> where T : unmanaged, IBinaryFloatingPointIeee754<
         _optimizer = OptimizerFactory.Create<T>(_options.Optimizer, network.Parameters.Length, _regularization, network.Path);
         _optimizer.ClipValue = _options.ClipValue;
         _schedule = _options.Schedule ?? new ConstantSchedule(_options.LearningRate);
+        if (_optimizer is Nesterov<T> nesterov && _options.NesterovEvaluation == NesterovEvaluationPoint.Iterate)
+        {
+            _nesterov = nesterov;
+            _lookAhead = new T[network.Parameters.Length];
+        }
         int n = _options.Bptt.ForwardSteps * _options.BatchSize;
         _x = new T[n * network.Architecture.InputSize];
         _y = new T[n * network.Architecture.OutputSize];
@@ -195,7 +249,11 @@ public sealed class Trainer<T> where T : unmanaged, IBinaryFloatingPointIeee754<
     /// <summary>Raised after every epoch (on the training thread).</summary>
     public event Action<EpochProgress>? EpochCompleted;
 
-    /// <summary>The optimiser (its state persists across <see cref="Fit(SequenceData{T}, SequenceData{T}?, CancellationToken)"/> calls).</summary>
+    /// <summary>
+    /// The optimiser (its state persists across <see cref="Fit(SequenceData{T}, SequenceData{T}?, CancellationToken)"/>
+    /// calls; a second Fit continues from the weights the network holds, the best of the first, with the optimiser's
+    /// last state).
+    /// </summary>
     public Optimizer<T> Optimizer => _optimizer;
 
     /// <summary>
@@ -240,7 +298,8 @@ public sealed class Trainer<T> where T : unmanaged, IBinaryFloatingPointIeee754<
             Windows = loop.Windows,
             Elapsed = loop.Elapsed,
             History = loop.History.ToArray(),
-            Parameters = _net.Parameters.ToArray(),
+            // The training iterate: for Nesterov at its iterate the look-ahead point Θ set aside at the epoch's end.
+            Parameters = _holdsIterate ? (T[])_lookAhead.Clone() : _net.Parameters.ToArray(),
             BestParameters = (T[])_best.Clone(),
             OptimizerName = _optimizer.Name,
             OptimizerSteps = _optimizer.StepCount,
@@ -296,11 +355,17 @@ public sealed class Trainer<T> where T : unmanaged, IBinaryFloatingPointIeee754<
         if (windowsPerEpoch < 1)
             throw new ArgumentException($"The training series has {train.Steps} steps: {b} streams of at least τf = {tf} steps need {b * tf}.", nameof(train));
         int inSize = train.InputSize, outSize = train.OutputSize;
+        // Losses are means over the targets that count: refuse data in which none does, rather than report 0.
+        if (train.TargetWeights is { } tw && SumOfWeights(tw.AsSpan(0, b * streamLength * outSize)) == 0)
+            throw new ArgumentException($"Every target weight of the {b * streamLength} training steps used ({b} streams of {streamLength}) is 0: there is nothing to train on.", nameof(train));
+        if (validation?.TargetWeights is { } vw && SumOfWeights(vw) == 0)
+            throw new ArgumentException("Every target weight of the validation series is 0: there is nothing to validate on.", nameof(validation));
         var loop = _loop = new LoopState { History = new List<EpochProgress>(_options.Epochs) };
         _train = train;
         _validation = validation;
         List<EpochProgress> history = loop.History;
         bool cancelled = false, stoppedEarly = false;
+        _holdsIterate = false;
         _net.Parameters.CopyTo(_best);
         // Every Fit starts its schedule from epoch 0: a schedule is stateful, and the same options (with the same
         // schedule object) may serve several trainers one after another.
@@ -315,8 +380,9 @@ public sealed class Trainer<T> where T : unmanaged, IBinaryFloatingPointIeee754<
 
         for (int epoch = loop.CompletedEpochs + 1; epoch <= _options.Epochs && !cancelled && !stoppedEarly; epoch++)
         {
-            double rate = _schedule.CurrentRate, lossSum = 0, gradNorm = 0;
+            double rate = _schedule.CurrentRate, dataLossSum = 0, weightSum = 0, penaltySum = 0, gradNorm = 0;
             T lr = T.CreateTruncating(rate);
+            ResumeLookAhead();
             _bptt.Reset();
             for (int w = 0; w < windowsPerEpoch; w++)
             {
@@ -333,13 +399,13 @@ public sealed class Trainer<T> where T : unmanaged, IBinaryFloatingPointIeee754<
                     }
                 }
                 _net.ZeroGradients();
-                double loss = double.CreateTruncating(_bptt.Window(_x, _y, default, train.TargetWeights is null ? default : _w));
-                if (_regularization.IsActive) loss += _regularization.Penalty<T>(_net.Parameters, _net.Path);
+                double dataLoss = double.CreateTruncating(_bptt.Window(_x, _y, default, train.TargetWeights is null ? default : _w));
+                double penalty = _regularization.IsActive ? _regularization.Penalty<T>(_net.Parameters, _net.Path) : 0;
+                double loss = dataLoss + penalty;
                 double norm = GradientClipping.GlobalNorm<T>(_net.Gradients, _net.Path);
                 if (!double.IsFinite(loss) || !double.IsFinite(norm))
                 {
-                    _best.CopyTo(_net.Parameters);
-                    _net.MarkParametersChanged();
+                    RestoreBest();
                     throw new TrainingDivergedException(
                         $"Training diverged in epoch {epoch}, window {w + 1}: loss {loss}, gradient norm {norm}. The best weights (epoch {loop.BestEpoch}) were restored; lower the learning rate or clip the gradient norm.",
                         epoch, loop.Windows);
@@ -347,18 +413,24 @@ public sealed class Trainer<T> where T : unmanaged, IBinaryFloatingPointIeee754<
                 T scale = double.IsPositiveInfinity(_options.ClipNorm) ? T.One : GradientClipping.ScaleForMaxNorm<T>(norm, _options.ClipNorm);
                 _optimizer.Step(_net.Parameters, _net.Gradients, lr, scale);
                 _net.MarkParametersChanged();
-                lossSum += loss;
+                // The window's share of the epoch's data loss: its mean times the weight of its targets (a fraction of
+                // τf·B·O, exactly 1 without masked targets, so that unweighted epochs average the windows plainly).
+                double share = _bptt.TargetWeightSum / ((double)tf * b * outSize);
+                dataLossSum += share * dataLoss;
+                weightSum += share;
+                penaltySum += penalty;
                 gradNorm = norm;
                 loop.Windows++;
             }
             if (cancelled) break; // a partial epoch is neither validated nor reported; the best weights are restored below
-            double trainLoss = lossSum / windowsPerEpoch;
+            double trainLoss = (weightSum > 0 ? dataLossSum / weightSum : 0) + penaltySum / windowsPerEpoch;
+            // From here to the next epoch's first window the network holds the weights that are evaluated and kept.
+            SetAsideLookAhead();
             double validationLoss = validation is null ? double.NaN : Evaluate(train, validation);
             double selectionLoss = validation is null ? trainLoss : validationLoss;
             if (!double.IsFinite(selectionLoss))
             {
-                _best.CopyTo(_net.Parameters);
-                _net.MarkParametersChanged();
+                RestoreBest();
                 throw new TrainingDivergedException($"Validation loss became {selectionLoss} in epoch {epoch}. The best weights (epoch {loop.BestEpoch}) were restored.", epoch, loop.Windows);
             }
             // The epoch's loss was measured before its last update: make sure that update left finite weights before
@@ -366,8 +438,7 @@ public sealed class Trainer<T> where T : unmanaged, IBinaryFloatingPointIeee754<
             double parameterNorm = GradientClipping.GlobalNorm<T>(_net.Parameters, _net.Path);
             if (!double.IsFinite(parameterNorm))
             {
-                _best.CopyTo(_net.Parameters);
-                _net.MarkParametersChanged();
+                RestoreBest();
                 throw new TrainingDivergedException($"The parameters became non-finite in epoch {epoch}. The best weights (epoch {loop.BestEpoch}) were restored; lower the learning rate or clip the gradient norm.", epoch, loop.Windows);
             }
             bool isBest = selectionLoss < loop.BestLoss;
@@ -403,9 +474,45 @@ public sealed class Trainer<T> where T : unmanaged, IBinaryFloatingPointIeee754<
             }
         }
         loop.Clock.Stop();
+        RestoreBest();
+        return new TrainingResult(history.Count, loop.BestEpoch, loop.BestLoss, loop.Windows, loop.Elapsed, stoppedEarly, cancelled, history);
+    }
+
+    /// <summary>Leaves the best weights in the network (the training iterate set aside, if any, is dropped).</summary>
+    private void RestoreBest()
+    {
+        _holdsIterate = false;
         _best.CopyTo(_net.Parameters);
         _net.MarkParametersChanged();
-        return new TrainingResult(history.Count, loop.BestEpoch, loop.BestLoss, loop.Windows, loop.Elapsed, stoppedEarly, cancelled, history);
+    }
+
+    /// <summary>
+    /// Nesterov at its iterate, at an epoch's end: sets the look-ahead point Θ aside and puts the Eq. 2.5 iterate
+    /// W = Θ - μV into the network, to be evaluated and kept. No-op for the other optimisers.
+    /// </summary>
+    private void SetAsideLookAhead()
+    {
+        if (_nesterov is null) return;
+        _net.Parameters.CopyTo(_lookAhead);
+        _nesterov.CopyWeights(_lookAhead, _net.Parameters);
+        _net.MarkParametersChanged();
+        _holdsIterate = true;
+    }
+
+    /// <summary>Before an epoch's first window: puts the look-ahead point Θ set aside back (bitwise), where training continues.</summary>
+    private void ResumeLookAhead()
+    {
+        if (!_holdsIterate) return;
+        _lookAhead.CopyTo(_net.Parameters);
+        _net.MarkParametersChanged();
+        _holdsIterate = false;
+    }
+
+    private static double SumOfWeights(ReadOnlySpan<T> weights)
+    {
+        double sum = 0;
+        foreach (T w in weights) sum += double.CreateTruncating(w);
+        return sum;
     }
 
     /// <summary>Checks that the state fits this trainer (element type, architecture, options, data, optimiser, schedule,
@@ -422,6 +529,7 @@ public sealed class Trainer<T> where T : unmanaged, IBinaryFloatingPointIeee754<
         var differences = new List<string>();
         var then = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var kv in typed.Options) then[kv.Key] = kv.Value;
+        TrainerFingerprint.AddImpliedOptions(then, _train!, _validation);
         foreach (var kv in TrainerFingerprint.Describe(_options))
         {
             if (!then.TryGetValue(kv.Key, out string? old)) differences.Add($"{kv.Key} = {kv.Value} (not in the checkpoint)");
@@ -445,7 +553,9 @@ public sealed class Trainer<T> where T : unmanaged, IBinaryFloatingPointIeee754<
         if ((typed.DropoutRngState is null) != (_bptt.MaskRng is null))
             throw new ArgumentException("The checkpoint and this trainer disagree on whether dropout is active.");
 
-        // Everything matches: restore.
+        // Everything matches: restore. The state's parameters are the training iterate (for Nesterov the look-ahead
+        // point Θ), where the next epoch's first window starts.
+        _holdsIterate = false;
         typed.Parameters.Span.CopyTo(_net.Parameters);
         _net.MarkParametersChanged();
         typed.BestParameters.Span.CopyTo(_best);
@@ -470,7 +580,9 @@ public sealed class Trainer<T> where T : unmanaged, IBinaryFloatingPointIeee754<
 
     /// <summary>
     /// Weighted MSE of the network on <paramref name="data"/> when it directly follows <paramref name="history"/>:
-    /// a batch-1 state is run over the history first (null: start from zero). Σ w (y - target)² / (S·O).
+    /// a batch-1 state is run over the history first (null: start from zero). Σ w (y - target)² / Σ w over the S·O
+    /// targets of <paramref name="data"/> (w = 1 without target weights: the plain MSE), the mean over the targets that
+    /// count; 0 when every weight is 0. Evaluates the weights the network holds (after Fit, the best ones).
     /// </summary>
     public double Evaluate(SequenceData<T>? history, SequenceData<T> data)
     {
@@ -484,7 +596,7 @@ public sealed class Trainer<T> where T : unmanaged, IBinaryFloatingPointIeee754<
             CheckShape(history, nameof(history));
             for (int t = 0; t < history.Steps; t++) _net.Step(history.Inputs.AsSpan(t * history.InputSize, history.InputSize), output, _evalState);
         }
-        double sum = 0;
+        double sum = 0, weightSum = 0;
         for (int t = 0; t < data.Steps; t++)
         {
             _net.Step(data.Inputs.AsSpan(t * data.InputSize, data.InputSize), output, _evalState);
@@ -493,9 +605,10 @@ public sealed class Trainer<T> where T : unmanaged, IBinaryFloatingPointIeee754<
                 double d = double.CreateTruncating(output[j]) - double.CreateTruncating(data.Targets[t * o + j]);
                 double weight = data.TargetWeights is null ? 1.0 : double.CreateTruncating(data.TargetWeights[t * o + j]);
                 sum += weight * d * d;
+                weightSum += weight;
             }
         }
-        return sum / ((double)data.Steps * o);
+        return weightSum > 0 ? sum / weightSum : 0;
     }
 
     private void CheckShape(SequenceData<T> data, string name)

@@ -158,10 +158,16 @@ public sealed class TrainerState<T> : TrainerState where T : unmanaged, IBinaryF
     /// <inheritdoc/>
     public override int ParameterCount => Parameters.Length;
 
-    /// <summary>The current parameters (the last epoch's, where training resumes), in the network's flat parameter layout.</summary>
+    /// <summary>
+    /// The current parameters (the last epoch's, where training resumes), in the network's flat parameter layout: the
+    /// iterate the optimiser steps from, so for <see cref="Optimizers.Nesterov{T}"/> the look-ahead point
+    /// Θ = W + μV (with the velocity V in <see cref="OptimizerStates"/>), whatever
+    /// <see cref="TrainerOptions.NesterovEvaluation"/> says.
+    /// </summary>
     public required ReadOnlyMemory<T> Parameters { get; init; }
 
-    /// <summary>The best parameters so far (what the trainer leaves in the network if training stops here), same layout.</summary>
+    /// <summary>The best parameters so far (what the trainer leaves in the network if training stops here), same layout:
+    /// the weights that were evaluated, for Nesterov those of <see cref="TrainerOptions.NesterovEvaluation"/>.</summary>
     public required ReadOnlyMemory<T> BestParameters { get; init; }
 
     /// <summary>The optimiser's state buffers (<see cref="Optimizers.Optimizer{T}.State"/>: moments, velocities,
@@ -186,7 +192,7 @@ internal static class TrainerFingerprint
     {
         static string D(double v) => v.ToString("R", CultureInfo.InvariantCulture);
         static string I(long v) => v.ToString(CultureInfo.InvariantCulture);
-        return
+        KeyValuePair<string, string>[] all =
         [
             new("BatchSize", I(o.BatchSize)),
             new("Bptt", $"{I(o.Bptt.BackwardSteps)},{I(o.Bptt.ForwardSteps)}"),
@@ -198,7 +204,30 @@ internal static class TrainerFingerprint
             new("ClipNorm", D(o.ClipNorm)),
             new("ClipValue", D(o.ClipValue)),
             new("Patience", I(o.Patience)),
+            // How target weights enter the losses (each window's, the epoch's and the validation loss): a weighted
+            // mean over the targets that count. Checkpoints from before lack it (they divided by every target).
+            new(LossKey, WeightedMean),
+            // Only for Nesterov, so that the checkpoints of the other optimisers keep their fingerprint.
+            new(NesterovKey, o.NesterovEvaluation.ToString()),
         ];
+        return o.Optimizer == Optimizers.OptimizerKind.Nesterov ? all : all[..^1];
+    }
+
+    private const string LossKey = "Loss", WeightedMean = "WeightedMean", NesterovKey = "NesterovEvaluation";
+
+    /// <summary>
+    /// Fills in what a checkpoint written before an option existed implies about it, so that it resumes wherever
+    /// that run and this one agree: without <c>Loss</c>, the losses divided by every target, which is the weighted
+    /// mean when the data has no target weights (otherwise the key stays missing and the resume is refused, since its
+    /// recorded losses are on another scale); a Nesterov checkpoint without <c>NesterovEvaluation</c> evaluated the
+    /// look-ahead point.
+    /// </summary>
+    public static void AddImpliedOptions<T>(Dictionary<string, string> then, SequenceData<T> train, SequenceData<T>? validation)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        if (!then.ContainsKey(LossKey) && train.TargetWeights is null && validation?.TargetWeights is null) then[LossKey] = WeightedMean;
+        if (!then.ContainsKey(NesterovKey) && then.TryGetValue("Optimizer", out string? optimizer) && optimizer == nameof(Optimizers.OptimizerKind.Nesterov))
+            then[NesterovKey] = nameof(NesterovEvaluationPoint.LookAhead);
     }
 
     private static string DescribeSchedule(LearningRateSchedule? s)

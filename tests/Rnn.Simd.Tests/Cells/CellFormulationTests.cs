@@ -2,8 +2,8 @@ using System.Numerics;
 using Rnn.Simd.Cells;
 using Rnn.Simd.Kernels;
 using Rnn.Simd.Network;
-using Rnn.Simd.Training.Bptt;
 using Rnn.Simd.Tests.Infrastructure;
+using Rnn.Simd.Training.Bptt;
 
 namespace Rnn.Simd.Tests.Cells;
 

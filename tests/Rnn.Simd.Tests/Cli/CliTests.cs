@@ -7,6 +7,7 @@ namespace Rnn.Simd.Tests.Cli;
 
 // Runs rnn-simd in process through Program.Run with captured writers. No performance assertions: figures only have
 // to be positive and finite. Every run uses --quick, so the whole class takes a few seconds.
+[Collection(Rnn.Simd.Tests.Onnx.OnnxRuntimeCollection.Name)]
 public class CliTests
 {
     private static (int Code, string Out, string Err) Run(params string[] args)
@@ -114,7 +115,7 @@ public class CliTests
             train.Add((row.GetProperty("cell").GetString()!, row.GetProperty("batch").GetInt32(),
                 row.GetProperty("hidden").GetInt32(), row.GetProperty("threads").GetInt32()));
         }
-        foreach (string cell in new[] { "Elman", "Lstm", "Gru" })
+        foreach (string cell in new[] { "Elman", "Lstm", "Gru", "rhn" })
         {
             foreach (int b in new[] { 1, 32 })
             {
@@ -122,7 +123,7 @@ public class CliTests
                     Assert.Contains((cell, b, 32, threads), train);
             }
         }
-        Assert.Equal(12, train.Count);
+        Assert.Equal(16, train.Count);
 
         var inference = new List<(string Cell, int H)>();
         foreach (JsonElement row in root.GetProperty("inference").EnumerateArray())
@@ -134,7 +135,7 @@ public class CliTests
             AssertNonNegativeFinite(row, "allocatedBytes");
             inference.Add((row.GetProperty("cell").GetString()!, row.GetProperty("hidden").GetInt32()));
         }
-        Assert.Equal([("Elman", 32), ("Lstm", 32), ("Gru", 32)], inference);
+        Assert.Equal([("Elman", 32), ("Lstm", 32), ("Gru", 32), ("rhn", 32)], inference);
 
         AssertOptimizerRows(root);
     }
@@ -159,17 +160,14 @@ public class CliTests
                 AssertPositiveFinite(row, name);
             AssertNonNegativeFinite(row, "allocatedBytes");
             double ns = row.GetProperty("nanosecondsPerParameter").GetDouble(), gbps = row.GetProperty("gbPerSecond").GetDouble();
-            AssertRelativelyClose(optimizer.BytesPerParameter / ns, gbps, 0.01, $"{kind}: gbPerSecond vs bytesPerParameter / nanosecondsPerParameter");
-            AssertRelativelyClose(gbps / root.GetProperty("bandwidthGBps").GetDouble(), row.GetProperty("fractionOfBandwidth").GetDouble(), 0.01, $"{kind}: fractionOfBandwidth");
-            AssertRelativelyClose(gbps / row.GetProperty("copyGBps").GetDouble(), row.GetProperty("fractionOfCopy").GetDouble(), 0.01, $"{kind}: fractionOfCopy");
+            JsonElement nsE = row.GetProperty("nanosecondsPerParameter"), gbpsE = row.GetProperty("gbPerSecond");
+            PrintedFigures.AssertQuotient(gbpsE, optimizer.BytesPerParameter, 0, ns, PrintedFigures.HalfUnit(nsE), $"{kind}: gbPerSecond vs bytesPerParameter / nanosecondsPerParameter");
+            PrintedFigures.AssertQuotient(row.GetProperty("fractionOfBandwidth"), gbpsE, root.GetProperty("bandwidthGBps"), $"{kind}: fractionOfBandwidth");
+            PrintedFigures.AssertQuotient(row.GetProperty("fractionOfCopy"), gbpsE, row.GetProperty("copyGBps"), $"{kind}: fractionOfCopy");
             kinds.Add(kind);
         }
         Assert.Equal(OptimizerFactory.AllKinds.Select(k => k.ToString()), kinds);
     }
-
-    /// <summary>|actual - expected| ≤ tolerance · |expected|: rounding of the printed figures (2 to 4 decimals) only.</summary>
-    private static void AssertRelativelyClose(double expected, double actual, double tolerance, string what) =>
-        Assert.True(Math.Abs(actual - expected) <= tolerance * Math.Abs(expected), $"{what}: {actual} vs {expected}");
 
     [Fact]
     public void BenchJson_Sections_RunsOnlyTheChosenSections()
@@ -181,7 +179,7 @@ public class CliTests
         JsonElement root = doc.RootElement;
         Assert.Equal(0, root.GetProperty("gemm").GetArrayLength());
         Assert.Equal(0, root.GetProperty("train").GetArrayLength());
-        Assert.Equal(3, root.GetProperty("inference").GetArrayLength());
+        Assert.Equal(4, root.GetProperty("inference").GetArrayLength());
         Assert.Equal(0, root.GetProperty("optimizer").GetArrayLength());
         AssertPositiveFinite(root, "peakGflops");
         AssertPositiveFinite(root, "bandwidthGBps");
@@ -239,6 +237,7 @@ public class CliTests
         Assert.True(code == 0, stderr);
         using JsonDocument doc = JsonDocument.Parse(stdout);
         var seen = new List<(string Cell, int Layers, string Bptt)>();
+        var depths = new List<int>();
         foreach (JsonElement row in doc.RootElement.EnumerateArray())
         {
             double error = row.GetProperty("maxRelativeError").GetDouble();
@@ -248,11 +247,13 @@ public class CliTests
             Assert.True(row.GetProperty("checkedEntries").GetInt32() > 0);
             int layers = row.GetProperty("layers").GetInt32();
             Assert.Equal(layers, row.GetProperty("hidden").GetArrayLength());
-            seen.Add((row.GetProperty("cell").GetString()!, layers, row.GetProperty("bptt").GetString()!));
+            int depth = row.GetProperty("depth").GetInt32();
+            depths.Add(depth);
+            seen.Add((row.GetProperty("cell").GetString()! + (depth == 1 ? "" : "-" + depth), layers, row.GetProperty("bptt").GetString()!));
         }
-        Assert.Equal(18, seen.Count);
-        Assert.Equal(18, seen.Distinct().Count());
-        foreach (string cell in new[] { "Elman", "Lstm", "Gru" })
+        Assert.Equal(30, seen.Count);
+        Assert.Equal(30, seen.Distinct().Count());
+        foreach (string cell in new[] { "Elman", "Lstm", "Gru", "Rhn", "Rhn-3" })
         {
             foreach (int layers in new[] { 1, 2 })
             {
@@ -260,6 +261,17 @@ public class CliTests
                     Assert.Contains((cell, layers, bptt), seen);
             }
         }
+    }
+
+    [Theory]
+    [InlineData("--cell", "lstm", "--depth", "2", "--depth above 1 needs --cell rhn")]
+    [InlineData("--cell", "rhn", "--depth", "0", "--depth")]
+    [InlineData("--cell", "rnh", "--depth", "2", "--cell must be one of elman, lstm, gru, rhn")]
+    public void Train_BadCellOrDepth_ExitsTwoWithOneLine(string o1, string v1, string o2, string v2, string expected)
+    {
+        var (code, _, stderr) = Run("train", o1, v1, o2, v2, "--epochs", "1");
+        Assert.Equal(2, code);
+        Assert.Contains(expected, stderr, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -270,7 +282,7 @@ public class CliTests
 
         Assert.Equal(0, code);
         Assert.Equal(stdout, again);
-        foreach (string label in new[] { "Elman/tanh", "LSTM", "GRU", "BPTT(2,1)", "BPTT(2,2)", "BPTT(4,2)", "pass" })
+        foreach (string label in new[] { "Elman/tanh", "LSTM", "GRU", "RHN L=1", "RHN L=3", "BPTT(2,1)", "BPTT(2,2)", "BPTT(4,2)", "pass" })
             Assert.Contains(label, stdout, StringComparison.Ordinal);
         Assert.DoesNotContain("FAIL", stdout, StringComparison.Ordinal);
     }
@@ -283,7 +295,7 @@ public class CliTests
 
         Assert.Equal(1, code);
         using JsonDocument doc = JsonDocument.Parse(stdout); // the results are still printed
-        Assert.Equal(18, doc.RootElement.GetArrayLength());
+        Assert.Equal(30, doc.RootElement.GetArrayLength());
         Assert.Contains(doc.RootElement.EnumerateArray(), row => !row.GetProperty("passed").GetBoolean());
         string[] errors = stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => l.Contains("error:", StringComparison.Ordinal)).ToArray();
         Assert.Single(errors);

@@ -181,8 +181,8 @@ public class ExportCommandTests
     [Theory]
     [InlineData(new[] { "export", "-o", "x.safetensors" }, "--model FILE is required")]
     [InlineData(new[] { "export", "--model", "m.rnn" }, "-o|--output FILE is required")]
-    [InlineData(new[] { "export", "--model", "m.rnn", "-o", "m.bin" }, "--format is required: the extension of 'm.bin' names no format (safetensors)")]
-    [InlineData(new[] { "export", "--model", "m.rnn", "-o", "m.x", "--format", "tflite" }, "--format must be one of safetensors, got 'tflite'")]
+    [InlineData(new[] { "export", "--model", "m.rnn", "-o", "m.bin" }, "--format is required: the extension of 'm.bin' names no format (safetensors, onnx)")]
+    [InlineData(new[] { "export", "--model", "m.rnn", "-o", "m.x", "--format", "tflite" }, "--format must be one of safetensors, onnx, got 'tflite'")]
     [InlineData(new[] { "export", "--model", "m.rnn", "-o", "m.safetensors", "--dtype", "int8" }, "--dtype must be f32, f64, f16 or bf16, got 'int8'")]
     [InlineData(new[] { "export", "--model", "m.rnn", "-o", "m.safetensors", "--prefix", "a.", "--readout-prefix", "a." }, "--prefix and --readout-prefix must differ")]
     public void BadExportOptions_ExitWithCode2(string[] args, string expected)

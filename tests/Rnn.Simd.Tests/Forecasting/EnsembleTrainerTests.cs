@@ -134,8 +134,7 @@ public class EnsembleTrainerTests
     {
         Assert.Throws<ArgumentNullException>(() => new EnsembleTrainer<float>(null!, (_, _) => new TrainerOptions()));
         Assert.Throws<ArgumentNullException>(() => new EnsembleTrainer<float>(Arch, null!));
-        var zero = new EnsembleTrainer<float>(Arch, (_, _) => new TrainerOptions()) { Members = 0 };
-        Assert.Throws<ArgumentOutOfRangeException>(() => zero.Fit(Data.Train.ToSequenceData()));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new EnsembleTrainer<float>(Arch, (_, _) => new TrainerOptions()) { Members = 0 });
         // Data of another shape: the trainer's own message.
         var wide = new EnsembleTrainer<float>(NetworkArchitecture.Uniform(CellType.Gru, 3, 4, 1, 1), (_, seed) => Options(seed));
         Assert.Throws<ArgumentException>(() => wide.Fit(Data.Train.ToSequenceData()));

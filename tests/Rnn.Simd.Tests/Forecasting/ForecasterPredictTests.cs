@@ -88,7 +88,7 @@ public class ForecasterPredictTests
         var rows = new float[test.Length];
         forecaster.PredictRows(y.AsSpan(0, end), test.FirstTime, rows);
         Assert.Equal(expected, rows);
-        Assert.Equal(expected[^1], forecaster.Forecast(new TimeSeries(y[..end]))[0]);
+        Assert.Equal(expected[^1], forecaster.Forecast(new TimeSeries(y.AsSpan(0, end)))[0]);
         // Scored against the part's own targets, as evaluate does: every test target counts.
         Assert.Equal(test.IncludedCount, test.Evaluate(actual).Count);
     }

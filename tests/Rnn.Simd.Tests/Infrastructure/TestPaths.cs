@@ -18,6 +18,9 @@ public static class TestPaths
     public static IsaPath[] Array() => [.. Isa.AllPaths];
 
     /// <summary>Every path as xunit MemberData rows.</summary>
+    public static TheoryData<IsaPath> Theory() => Data();
+
+    /// <summary>Every path as xunit MemberData rows.</summary>
     public static TheoryData<IsaPath> Data()
     {
         var data = new TheoryData<IsaPath>();

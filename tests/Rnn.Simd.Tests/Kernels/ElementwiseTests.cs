@@ -806,7 +806,7 @@ public class ElementwiseTests
         Assert.Equal("y", ex.ParamName);
         ex = Assert.Throws<ArgumentException>(() => VectorMath.Dot<float>(new float[10], new float[9]));
         Assert.Equal("y", ex.ParamName);
-        ex = Assert.Throws<ArgumentException>(() => VectorMath.Dot<double>(new double[0], new double[1]));
+        ex = Assert.Throws<ArgumentException>(() => VectorMath.Dot<double>(Array.Empty<double>(), new double[1]));
         Assert.Equal("y", ex.ParamName);
     }
 

@@ -1,8 +1,8 @@
 using System.Numerics;
 using Rnn.Simd.Kernels;
 using Rnn.Simd.Kernels.GemmCore;
-using static Rnn.Simd.Tests.Infrastructure.RecurrentTestKit;
 using Rnn.Simd.Tests.Infrastructure;
+using static Rnn.Simd.Tests.Infrastructure.RecurrentTestKit;
 
 namespace Rnn.Simd.Tests.Kernels;
 

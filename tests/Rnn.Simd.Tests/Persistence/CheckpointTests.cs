@@ -59,8 +59,14 @@ public class CheckpointTests
         else ResumeEqualsStraight<float>(optimizer, k);
     }
 
-    private static void ResumeEqualsStraight<T>(OptimizerKind optimizer, int k) where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    /// <summary>A recurrent highway network of depth 3 (its cell_options section and micro-layer slices) resumes bitwise too.</summary>
+    [Fact]
+    public void Resume_OfARecurrentHighwayNetwork_IsBitwiseTheUninterruptedRun()
+        => ResumeEqualsStraight<float>(OptimizerKind.Adam, 3, new NetworkArchitecture(CellType.Highway, 2, [6, 5], 1, Activation.Tanh, 3));
+
+    private static void ResumeEqualsStraight<T>(OptimizerKind optimizer, int k, NetworkArchitecture? architecture = null) where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
+        NetworkArchitecture Arch = architecture ?? CheckpointTests.Arch;
         var (train, validation) = Data<T>();
         using var dir = new TempDir();
         string path = dir.File("run.ckpt");
@@ -90,6 +96,7 @@ public class CheckpointTests
         TrainingCheckpoint cp = TrainingCheckpoint.Load(path);
         Assert.Equal(k, cp.CompletedEpochs);
         Assert.Equal(typeof(T), cp.ElementType);
+        Assert.Equal(Arch, cp.State.Architecture);
         var resumedNet = new RecurrentNetwork<T>(Arch, seed: 1234);
         TrainingResult resumed = new Trainer<T>(resumedNet, Options(optimizer)).Fit(train, validation, resumeFrom: path);
 

@@ -1,12 +1,13 @@
 using FsCheck.Xunit;
 using Rnn.Simd.Cells;
 using Rnn.Simd.Network;
+using Rnn.Simd.Tests.Reference;
+using Rnn.Simd.Tests.Training;
 using Rnn.Simd.Training;
 using Rnn.Simd.Training.Bptt;
 using Rnn.Simd.Training.Regularization;
-using Rnn.Simd.Tests.Reference;
-using Rnn.Simd.Tests.Training;
 using static Rnn.Simd.Tests.Infrastructure.RecurrentTestKit;
+using Rnn.Simd.Tests.Training.Regularization;
 
 namespace Rnn.Simd.Tests.Properties;
 
@@ -34,7 +35,7 @@ public class DropoutProperties
     /// <summary>Variational options with at least one stream dropped (input 0.3 when all three draws are 0).</summary>
     private static DropoutOptions Variational(int pIn, int pRec, int pOut, int seed)
     {
-        var d = new DropoutOptions(P(pIn), P(pRec), P(pOut), DropoutVariant.Variational, (ulong)(uint)seed);
+        var d = new DropoutOptions(P(pIn), P(pRec), P(pOut), DropoutVariant.Variational, (uint)seed);
         return d.IsActive ? d : d with { Input = 0.3 };
     }
 
@@ -63,7 +64,7 @@ public class DropoutProperties
         CellType cell = AllCells[RecurrentCase.Pick(cellRaw, 3)];
         RecurrentCase c = RecurrentCase.Decode(cell, stacked, input, h1, h2, output, batch, mode, n, windows, seed);
         DropoutOptions d = naive
-            ? new DropoutOptions(Input: P(pIn), Output: P(pOut), Variant: DropoutVariant.Naive, Seed: (ulong)(uint)seed)
+            ? new DropoutOptions(Input: P(pIn), Output: P(pOut), Variant: DropoutVariant.Naive, Seed: (uint)seed)
             : Variational(pIn, pRec, pOut, seed);
         RecurrentNetwork<double> net = c.Network();
         double[] x = c.Inputs(), t = c.Targets();

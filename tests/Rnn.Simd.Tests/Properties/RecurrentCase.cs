@@ -25,7 +25,7 @@ public sealed record RecurrentCase(NetworkArchitecture Arch, int Batch, BpttSche
     /// and the truncation cuts. <paramref name="maxSteps"/> raises the 40-step cap for the cheap properties.
     /// </summary>
     public static RecurrentCase Decode(CellType cell, bool stacked, int inputRaw, int h1Raw, int h2Raw, int outputRaw,
-        int batchRaw, int modeRaw, int nRaw, int windowsRaw, int seed, Activation activation = Activation.Tanh, int maxSteps = MaxSteps)
+        int batchRaw, int modeRaw, int nRaw, int windowsRaw, int seed, Activation activation = Activation.Tanh, int maxSteps = MaxSteps, int depth = 1)
     {
         int input = 1 + Pick(inputRaw, MaxSize), h1 = 1 + Pick(h1Raw, MaxSize), output = 1 + Pick(outputRaw, MaxSize);
         int h2 = 1 + Pick(h2Raw, MaxSize);
@@ -46,8 +46,8 @@ public sealed record RecurrentCase(NetworkArchitecture Arch, int Batch, BpttSche
             }
         }
         int windows = 1 + Pick(windowsRaw, maxSteps / schedule.ForwardSteps);
-        return new RecurrentCase(new NetworkArchitecture(cell, input, hidden, output, activation), batch, schedule,
-            windows * schedule.ForwardSteps, (ulong)(uint)seed);
+        return new RecurrentCase(new NetworkArchitecture(cell, input, hidden, output, activation, depth), batch, schedule,
+            windows * schedule.ForwardSteps, (uint)seed);
     }
 
     public double[] Inputs() => Uniform(Seed * 4 + 1, Steps * Batch * Arch.InputSize);

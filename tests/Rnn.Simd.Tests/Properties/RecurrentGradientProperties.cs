@@ -1,8 +1,8 @@
 using FsCheck.Xunit;
 using Rnn.Simd.Cells;
 using Rnn.Simd.Network;
-using Rnn.Simd.Training;
 using Rnn.Simd.Tests.Training;
+using Rnn.Simd.Training;
 
 namespace Rnn.Simd.Tests.Properties;
 
@@ -46,6 +46,11 @@ public class RecurrentGradientProperties
     [Property(MaxTest = 20, StartSize = 100, EndSize = 1000, Replay = "(918273645,1414213563)")]
     public void Gru_AnalyticGradient_EqualsFiniteDifferences(bool stacked, int input, int h1, int h2, int output, int batch, int mode, int n, int windows, int seed)
         => Check(RecurrentCase.Decode(CellType.Gru, stacked, input, h1, h2, output, batch, mode, n, windows, seed));
+
+    /// <summary>Recurrent highway cells of depth 1 .. 3 (micro-layers per step), the same shapes and schedules.</summary>
+    [Property(MaxTest = 20, StartSize = 100, EndSize = 1000, Replay = "(371625489,2236067977)")]
+    public void Highway_AnalyticGradient_EqualsFiniteDifferences(bool stacked, int input, int h1, int h2, int output, int batch, int mode, int n, int windows, int seed, int depth)
+        => Check(RecurrentCase.Decode(CellType.Highway, stacked, input, h1, h2, output, batch, mode, n, windows, seed, depth: 1 + RecurrentCase.Pick(depth, 3)));
 
     /// <summary>Sigmoid Elman cells (smooth, so finite differences apply). ReLU is left to the kink-free deterministic
     /// case of <see cref="GradientCheckTests"/>: random data puts pre-activations within the stencil's reach of 0.</summary>

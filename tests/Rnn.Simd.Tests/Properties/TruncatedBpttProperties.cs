@@ -2,10 +2,10 @@ using FsCheck.Xunit;
 using Rnn.Simd.Cells;
 using Rnn.Simd.Kernels;
 using Rnn.Simd.Network;
+using Rnn.Simd.Tests.Infrastructure;
 using Rnn.Simd.Tests.Reference;
 using Rnn.Simd.Training.Bptt;
 using static Rnn.Simd.Tests.Infrastructure.RecurrentTestKit;
-using Rnn.Simd.Tests.Infrastructure;
 
 namespace Rnn.Simd.Tests.Properties;
 
@@ -23,7 +23,7 @@ public class TruncatedBpttProperties
     private static Activation ActivationOf(int raw) => (Activation)RecurrentCase.Pick(raw, 3);
 
     /// <summary>Losses, outputs, dJ/dθ and dJ/d(h0, c0) equal the scalar reference's (1e-12, 1e-12, 1e-10, 1e-10
-    /// relative, floor 1e-4 as in <see cref="Training.TruncatedBpttReferenceTests"/>) on every ISA path, so random
+    /// relative, floor 1e-4 as in <see cref="Training.Bptt.TruncatedBpttReferenceTests"/>) on every ISA path, so random
     /// hidden sizes exercise every split between vector bodies and scalar tails. Elman cells draw tanh, ReLU or sigmoid.</summary>
     [Property(MaxTest = 40, StartSize = 100, EndSize = 1000, Replay = "(246813579,1618033989)")]
     public void TruncatedBptt_MatchesTheReferenceOfTheSameObjective(int cell, int act, bool stacked, int input, int h1, int h2, int output, int batch, int mode, int n, int windows, int seed)
@@ -90,7 +90,7 @@ public class TruncatedBpttProperties
     /// <summary>
     /// float on every supported path against double with the same float-rounded parameters and data: losses within
     /// 1e-4 relative, gradients within 1e-3 norm-relative (justified in
-    /// <see cref="Training.TruncatedBpttTests.FloatPath_AgreesWithDouble"/>). tanh Elman, LSTM and GRU.
+    /// <see cref="Training.Bptt.TruncatedBpttTests.FloatPath_AgreesWithDouble"/>). tanh Elman, LSTM and GRU.
     /// </summary>
     [Property(MaxTest = 25, StartSize = 100, EndSize = 1000, Replay = "(975318642,2645751311)")]
     public void FloatAgreesWithDouble_OnEveryPath(int cell, bool stacked, int input, int h1, int h2, int output, int batch, int mode, int n, int windows, int seed)

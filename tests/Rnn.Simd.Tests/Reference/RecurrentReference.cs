@@ -374,9 +374,11 @@ public sealed class RecurrentReference
 
     /// <summary>
     /// The gradient of the BPTT(τb, τf) objective of a whole sequence (inputs S x B x I, targets S x B x O, S a
-    /// multiple of τf) from an initial state (null = zero). With τb ≥ S and τf = S this is plain full BPTT.
+    /// multiple of τf) from an initial state (null = zero). With τb ≥ S and τf = S this is plain full BPTT. With
+    /// target weights (S x B x O, ≥ 0) each window's loss is Σ w (y - target)² / Σ w over its τf new outputs (0 when
+    /// Σ w = 0), the mean over the targets that count.
     /// </summary>
-    public Gradient TruncatedGradient(double[] inputs, double[] targets, int batch, int backwardSteps, int forwardSteps, State? initial = null)
+    public Gradient TruncatedGradient(double[] inputs, double[] targets, int batch, int backwardSteps, int forwardSteps, State? initial = null, double[]? weights = null)
     {
         int steps = inputs.Length / (batch * InputSize);
         if (steps * batch * InputSize != inputs.Length || steps % forwardSteps != 0 || backwardSteps < forwardSteps)
@@ -417,8 +419,11 @@ public sealed class RecurrentReference
             var caches = new StepCache[end - start];
             for (int t = start; t < end; t++) caches[t - start] = StepCore(Slice(inputs, t, batch, InputSize), s);
 
-            // Loss of the τf new steps: mean over τf·B·O values; dJ/dy = 2 (y - target) / N.
-            double n = forwardSteps * batch * OutputSize, loss = 0;
+            // Loss of the τf new steps: Σ w (y - target)² / N with N = Σ w over them (τf·B·O without weights);
+            // dJ/dy = 2 w (y - target) / N.
+            double n = 0, loss = 0;
+            for (int t = end - forwardSteps; t < end; t++)
+                for (int i = 0; i < batch * OutputSize; i++) n += weights is null ? 1 : weights[t * batch * OutputSize + i];
             var dy = new double[end - start][][];
             for (int t = start; t < end; t++)
             {
@@ -430,13 +435,15 @@ public sealed class RecurrentReference
                     for (int o = 0; o < OutputSize; o++)
                     {
                         double d = caches[t - start].Y[b][o] - targets[(t * batch + b) * OutputSize + o];
-                        loss += d * d;
-                        dy[t - start][b][o] = 2 * d / n;
+                        double wt = weights is null ? 1 : weights[(t * batch + b) * OutputSize + o];
+                        if (n == 0) continue;
+                        loss += wt * d * d;
+                        dy[t - start][b][o] = 2 * wt * d / n;
                     }
                 }
             }
-            g.WindowLosses[w] = loss / n;
-            g.Loss += loss / n;
+            g.WindowLosses[w] = n == 0 ? 0 : loss / n;
+            g.Loss += g.WindowLosses[w];
 
             // Back through the span, newest step first; at each step top layer first.
             var dhRec = new double[Layers][][];

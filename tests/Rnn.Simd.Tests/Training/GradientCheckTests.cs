@@ -1,11 +1,11 @@
 using System.Text;
 using Rnn.Simd.Cells;
-using Rnn.Simd.Kernels;
 using Rnn.Simd.Network;
 using Rnn.Simd.Tests.Reference;
 using Rnn.Simd.Training;
 using Rnn.Simd.Training.Bptt;
 using static Rnn.Simd.Tests.Infrastructure.RecurrentTestKit;
+using Rnn.Simd.Tests.Training.Bptt;
 
 namespace Rnn.Simd.Tests.Training;
 

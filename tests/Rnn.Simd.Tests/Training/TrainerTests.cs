@@ -534,8 +534,8 @@ public class TrainerTests
     }
 
     /// <summary>
-    /// Evaluate is the weighted MSE of a batch-1 forward run that continues after the history: Σ w (y - t)² / (S·O),
-    /// checked against RecurrentNetwork.Forward over history and data back to back.
+    /// Evaluate is the weighted MSE of a batch-1 forward run that continues after the history: Σ w (y - t)² / Σ w (the
+    /// mean over the targets that count), checked against RecurrentNetwork.Forward over history and data back to back.
     /// </summary>
     [Fact]
     public void Evaluate_IsTheWeightedMseOfTheContinuedForwardRun()
@@ -550,9 +550,9 @@ public class TrainerTests
         net.Forward(history.Inputs, yHistory, s);
         var y = new double[120];
         net.Forward(data.Inputs, y, s);
-        double expected = 0;
-        for (int i = 0; i < 120; i++) expected += w[i] * (y[i] - data.Targets[i]) * (y[i] - data.Targets[i]);
-        expected /= 120;
+        double expected = 0, weight = 0;
+        for (int i = 0; i < 120; i++) { expected += w[i] * (y[i] - data.Targets[i]) * (y[i] - data.Targets[i]); weight += w[i]; }
+        expected /= weight;
 
         Assert.Equal(expected, trainer.Evaluate(history, data), 1e-14);
         // Without history the state starts from zero.
@@ -560,7 +560,7 @@ public class TrainerTests
         net.Forward(data.Inputs, y, s);
         double fresh = 0;
         for (int i = 0; i < 120; i++) fresh += w[i] * (y[i] - data.Targets[i]) * (y[i] - data.Targets[i]);
-        Assert.Equal(fresh / 120, trainer.Evaluate(null, data), 1e-14);
+        Assert.Equal(fresh / weight, trainer.Evaluate(null, data), 1e-14);
     }
 
     // ------------------------------------------------------------------------------------------------ regularisation and schedules
@@ -656,9 +656,10 @@ public class TrainerTests
     /// <summary>
     /// Fit is exactly the documented algorithm, written out here from the public pieces: B contiguous streams of
     /// L = S / B steps (the last S mod B steps unused), window w of stream r covering steps r·L + w·τf .. + τf - 1,
-    /// gathered time-major; per window ZeroGradients, TruncatedBptt.Window, loss + R_λ, the global norm, the clipping
+    /// gathered time-major; per window ZeroGradients, TruncatedBptt.Window, R_λ, the global norm, the clipping
     /// factor, one fused optimiser step at the epoch's scheduled rate, MarkParametersChanged; per epoch a fresh zero
-    /// state and the schedule advanced with the (training) loss; the best epoch's weights at the end. Adam with
+    /// state, the loss mean(E) + mean(R_λ) over the windows (unweighted targets: every window counts alike) and the
+    /// schedule advanced with it; the best epoch's weights at the end. Adam with
     /// clipping by norm and value, elastic net and a step decay: bitwise the same weights and training losses.
     /// </summary>
     [Fact]
@@ -691,7 +692,7 @@ public class TrainerTests
         {
             engine.Reset();
             float rate = (float)schedule.CurrentRate;
-            double sum = 0;
+            double sum = 0, penalties = 0;
             for (int w = 0; w < windows; w++)
             {
                 for (int s = 0; s < tf; s++)
@@ -705,13 +706,14 @@ public class TrainerTests
                     }
                 }
                 net.ZeroGradients();
-                double loss = engine.Window(x, y) + plan.Penalty<float>(net.Parameters, net.Path);
+                double loss = engine.Window(x, y);
+                penalties += plan.Penalty<float>(net.Parameters, net.Path);
                 float scale = GradientClipping.ScaleForMaxNorm<float>(net.Gradients, 0.5, out _, net.Path);
                 adam.Step(net.Parameters, net.Gradients, rate, scale);
                 net.MarkParametersChanged();
                 sum += loss;
             }
-            double epochLoss = sum / windows;
+            double epochLoss = sum / windows + penalties / windows;
             Assert.Equal(epochLoss, r.History[epoch].TrainLoss);
             Assert.Equal(schedule.CurrentRate, r.History[epoch].LearningRate);
             if (epochLoss < bestLoss) { bestLoss = epochLoss; best = net.Parameters.ToArray(); }

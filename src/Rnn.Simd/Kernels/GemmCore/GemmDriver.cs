@@ -2,10 +2,8 @@ using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
-using Rnn.Simd.Kernels.Operators;
-using static Rnn.Simd.Kernels.GemmCore.GemmBlocking;
-
 using Rnn.Simd.Kernels.Simd;
+using static Rnn.Simd.Kernels.GemmCore.GemmBlocking;
 
 namespace Rnn.Simd.Kernels.GemmCore;
 
@@ -70,7 +68,7 @@ internal static unsafe class GemmDriver
             int col0 = j0 + p * nr;
             if (trans == Transpose.None)
             {
-                T* src = b + (nint)k0 * ldb + col0;
+                T* src = b + k0 * ldb + col0;
                 for (int kk = 0; kk < kc; kk++, src += ldb)
                 {
                     T* d = panel + kk * nr;
@@ -90,14 +88,14 @@ internal static unsafe class GemmDriver
                     {
                         int kk = 0;
                         for (; kk + 8 <= kc; kk += 8)
-                            Transpose8x8((float*)(b + (nint)(col0 + c0) * ldb + k0 + kk), ldb, (float*)(panel + kk * nr + c0), nr);
+                            Transpose8x8((float*)(b + (col0 + c0) * ldb + k0 + kk), ldb, (float*)(panel + kk * nr + c0), nr);
                         for (; kk < kc; kk++)
-                            for (int c = c0; c < c0 + 8; c++) panel[kk * nr + c] = b[(nint)(col0 + c) * ldb + k0 + kk];
+                            for (int c = c0; c < c0 + 8; c++) panel[kk * nr + c] = b[(col0 + c) * ldb + k0 + kk];
                     }
                 }
                 for (int c = c0; c < cols; c++)
                 {
-                    T* src = b + (nint)(col0 + c) * ldb + k0;
+                    T* src = b + (col0 + c) * ldb + k0;
                     T* d = panel + c;
                     for (int kk = 0; kk < kc; kk++) d[kk * nr] = src[kk];
                 }
@@ -176,11 +174,11 @@ internal static unsafe class GemmDriver
                     // registers. Each store writes 8 values at stride 6; the 2 extra are overwritten by the next
                     // store, the next panel, the scalar tail below, or land in the slack of the packing buffer.
                     for (; kk0 + 8 <= kc; kk0 += 8)
-                        Transpose6x8((float*)(a + (nint)row0 * lda + k0 + kk0), lda, (float*)(panel + kk0 * mr));
+                        Transpose6x8((float*)(a + row0 * lda + k0 + kk0), lda, (float*)(panel + kk0 * mr));
                 }
                 for (int r = 0; r < rows; r++)
                 {
-                    T* src = a + (nint)(row0 + r) * lda + k0;
+                    T* src = a + (row0 + r) * lda + k0;
                     T* d = panel + r;
                     for (int kk = kk0; kk < kc; kk++) d[kk * mr] = src[kk];
                 }
@@ -188,7 +186,7 @@ internal static unsafe class GemmDriver
             else
             {
                 // op(A)(i, k) = A[k, i]: each k gives mr contiguous values.
-                T* src = a + (nint)k0 * lda + row0;
+                T* src = a + k0 * lda + row0;
                 for (int kk = 0; kk < kc; kk++, src += lda) CopyShort(src, panel + kk * mr, rows);
             }
             if (rows < mr)
@@ -241,7 +239,7 @@ internal static unsafe class GemmDriver
                         T* bp;
                         nint ldb;
                         if (!inPlace) { bp = bBlock + (jr / nr) * panelStride; ldb = nr; }
-                        else if (ncols == nr) { bp = g.B + (nint)pc * g.Ldb + jc + jr; ldb = g.Ldb; }
+                        else if (ncols == nr) { bp = g.B + pc * g.Ldb + jc + jr; ldb = g.Ldb; }
                         else
                         {
                             // The ragged last micro-panel cannot be read in place (its rows would run past N): pack
@@ -254,7 +252,7 @@ internal static unsafe class GemmDriver
                         {
                             int nrows = Math.Min(mr, mc - ir);
                             T* ap = aBuf + (nint)ir * kc;
-                            T* cp = g.C + (nint)(ic + ir) * g.Ldc + jc + jr;
+                            T* cp = g.C + (ic + ir) * g.Ldc + jc + jr;
                             if (nrows == mr && ncols == nr)
                             {
                                 TK.Run(kc, ap, bp, ldb, cp, g.Ldc, g.Alpha, beta);

@@ -9,8 +9,9 @@ namespace Rnn.Simd.Training.Bptt;
 /// <summary>
 /// Truncated back-propagation through time, BPTT(τb, τf) (chapter section 2.1), over a ring buffer of τb slots, for B
 /// parallel streams. Each <see cref="Window"/> call runs τf new steps forward (their caches go into the ring),
-/// injects the mean-squared error of those τf outputs (Eq. 2.1 without the regulariser), propagates the gradient τb
-/// steps back through the ring, and accumulates the parameter gradients into <see cref="RecurrentNetwork{T}.Gradients"/>.
+/// injects the mean-squared error of those τf outputs (Eq. 2.1 without the regulariser; with target weights, over the
+/// targets that count), propagates the gradient τb steps back through the ring, and accumulates the parameter
+/// gradients into <see cref="RecurrentNetwork{T}.Gradients"/>.
 /// The hidden state carries across windows; the gradient does not reach past τb steps.
 /// </summary>
 /// <remarks>
@@ -110,6 +111,13 @@ public sealed unsafe class TruncatedBptt<T> where T : unmanaged, IBinaryFloating
     /// <summary>Steps run since the last reset.</summary>
     public long StepsSinceReset => _ring.Steps;
 
+    /// <summary>
+    /// Σ w of the last <see cref="Window"/>'s target weights: the normaliser of its loss (τf·B·O when it had no
+    /// weights; 0 when every target was masked, and before the first window). A caller averaging window losses over
+    /// an epoch weights each by it, so that the epoch's figure is the mean over every target that counts.
+    /// </summary>
+    public double TargetWeightSum { get; private set; }
+
     /// <summary>When true, each window also computes its contribution to dL/dx of every stored step (read by gradient checks).</summary>
     public bool ComputeInputGradients { get; set; }
 
@@ -129,35 +137,48 @@ public sealed unsafe class TruncatedBptt<T> where T : unmanaged, IBinaryFloating
 
     /// <summary>
     /// One window: τf new steps forward from the carried state, MSE over their outputs, τb steps back.
-    /// Accumulates into the network's gradients and returns the window's loss, mean((y - target)²) over τf·B·O values.
+    /// Accumulates into the network's gradients and returns the window's loss: mean((y - target)²) over its τf·B·O
+    /// values, or with target weights the weighted mean Σ w·(y - target)² / Σ w over the targets that count.
     /// </summary>
     /// <param name="inputs">τf x B x I, time-major.</param>
     /// <param name="targets">τf x B x O, time-major.</param>
     /// <param name="outputs">Optional: receives the τf x B x O predictions.</param>
     /// <param name="targetWeights">Optional τf x B x O weights w ≥ 0 of the targets: the loss becomes
-    /// Σ w·(y - target)² / (τf·B·O), so a weight of 0 masks a target out (e.g. an anomalous stretch of the series)
-    /// and 1 everywhere equals the plain MSE. The normaliser stays τf·B·O, so masked targets do not inflate the others.</param>
+    /// L = Σ w·(y - target)² / Σ w (chapter Eq. 2.2 over the targets that count), so a weight of 0 masks a target out
+    /// (e.g. an anomalous stretch of the series) and 1 everywhere equals the plain MSE; dL/dy = 2 w (y - target) / Σ w.
+    /// A window in which every weight is 0 has loss 0 and adds nothing to the gradients (it still advances the carried
+    /// state). Each window is normalised by its own Σ w: a window whose targets are mostly masked is the mean over the
+    /// few that count, so each of them weighs more in that update than a target of a full window (the gradient-norm
+    /// clipping of the trainer bounds the step). <see cref="TargetWeightSum"/> reports the Σ w of the last window.</param>
     /// <exception cref="ArgumentException">A span is shorter than its shape, or a weight is negative or not finite.</exception>
     public T Window(ReadOnlySpan<T> inputs, ReadOnlySpan<T> targets, Span<T> outputs = default, ReadOnlySpan<T> targetWeights = default)
     {
         int inSize = _arch.InputSize, o = _arch.OutputSize;
+        double weightSum = (double)_tf * _b * o;
         if (inputs.Length < _tf * _b * inSize) ThrowHelper.ThrowArgument(nameof(inputs), $"Inputs have {inputs.Length} elements; τf x B x I = {_tf} x {_b} x {inSize} = {_tf * _b * inSize} needed.");
         if (targets.Length < _tf * _b * o) ThrowHelper.ThrowArgument(nameof(targets), $"Targets have {targets.Length} elements; τf x B x O = {_tf * _b * o} needed.");
         if (!outputs.IsEmpty && outputs.Length < _tf * _b * o) ThrowHelper.ThrowDestinationTooShort(nameof(outputs), _tf * _b * o, outputs.Length);
         if (!targetWeights.IsEmpty)
         {
             if (targetWeights.Length < _tf * _b * o) ThrowHelper.ThrowArgument(nameof(targetWeights), $"Target weights have {targetWeights.Length} elements; τf x B x O = {_tf * _b * o} needed.");
+            // Σ w in double: exact for 0/1 masks of any window size, and the normaliser of the loss.
+            double sum = 0;
             for (int i = 0; i < _tf * _b * o; i++)
             {
                 if (!(targetWeights[i] >= T.Zero) || !T.IsFinite(targetWeights[i])) ThrowHelper.ThrowArgument(nameof(targetWeights), $"Target weight {i} is {targetWeights[i]}; weights must be finite and non-negative.");
+                sum += double.CreateTruncating(targetWeights[i]);
             }
+            weightSum = sum;
         }
         _net.EnsurePacked();
         int first = _ring.NextSlot;
         Forward(inputs, first);
-        T loss = ReadoutAndLoss(targets, outputs, targetWeights, first);
+        TargetWeightSum = weightSum;
+        T loss = ReadoutAndLoss(targets, outputs, targetWeights, weightSum, first);
         _ring.Advance(_tf);
         Backward(first);
+        // The ring's buffers are pinned arrays read through raw pointers: keep their owner alive until the last kernel.
+        GC.KeepAlive(this);
         return loss;
     }
 
@@ -219,7 +240,7 @@ public sealed unsafe class TruncatedBptt<T> where T : unmanaged, IBinaryFloating
     }
 
     /// <summary>Readout over the τf new steps (one GEMM per run of slots), the weighted MSE, and dL/dy into _dy.</summary>
-    private T ReadoutAndLoss(ReadOnlySpan<T> targets, Span<T> outputs, ReadOnlySpan<T> targetWeights, int first)
+    private T ReadoutAndLoss(ReadOnlySpan<T> targets, Span<T> outputs, ReadOnlySpan<T> targetWeights, double weightSum, int first)
     {
         T[] p = _net.ParameterArray;
         IsaPath path = _net.Path;
@@ -252,17 +273,26 @@ public sealed unsafe class TruncatedBptt<T> where T : unmanaged, IBinaryFloating
         T loss;
         if (targetWeights.IsEmpty)
         {
-            loss = VectorMath.SumOfSquares<T>(dy) / T.CreateTruncating(count);
+            // L = Σ d² / N with d = y - t, N = τf·B·O (weightSum): dL/dy = 2 d / N.
+            loss = VectorMath.SumOfSquares<T>(dy) / T.CreateTruncating(weightSum);
+        }
+        else if (weightSum == 0)
+        {
+            // Every target masked: nothing to learn from this window (0, not 0/0), and no gradient.
+            if (!outputs.IsEmpty) y.CopyTo(outputs);
+            dy.Clear();
+            return T.Zero;
         }
         else
         {
-            // L = Σ w d² / N with d = y - t: dL/dy = 2 w d / N.
+            // L = Σ w d² / Σ w (the mean over the targets that count): dL/dy = 2 w d / Σ w. With every w = 1,
+            // Σ w = N and this is bitwise the unweighted branch.
             Span<T> wd = _wd.Span;
             VectorMath.Multiply(dy, targetWeights.Slice(0, count), wd);
-            loss = VectorMath.Dot<T>(wd, dy) / T.CreateTruncating(count);
+            loss = VectorMath.Dot<T>(wd, dy) / T.CreateTruncating(weightSum);
             wd.CopyTo(dy);
         }
-        VectorMath.Scale(T.CreateTruncating(2.0 / count), dy, dy); // d mean((y - t)²) / dy = 2 (y - t) / N
+        VectorMath.Scale(T.CreateTruncating(2.0 / weightSum), dy, dy);
         if (!outputs.IsEmpty) y.CopyTo(outputs);
         return loss;
     }
@@ -331,6 +361,7 @@ public sealed unsafe class TruncatedBptt<T> where T : unmanaged, IBinaryFloating
             Gemm.Multiply(Transpose.Transposed, Transpose.None, gh, h, rows, T.One, dGhh, gh, w.HPrev.Span, h, T.One, grad.AsSpan(whh.Offset, whh.Length), h, _threads, path);
             Gemm.Multiply(Transpose.None, Transpose.None, 1, gh, rows, T.One, _ones.Span, rows, dG, gh, T.One, grad.AsSpan(bih.Offset, gh), gh, 1, path);
             Gemm.Multiply(Transpose.None, Transpose.None, 1, gh, rows, T.One, _ones.Span, rows, dGhh, gh, T.One, grad.AsSpan(bhhs.Offset, gh), gh, 1, path);
+            cell.AccumulateExtraGradients(w, grad, _ones.Span, _threads); // a highway layer's micro-layers 2 .. L
             // Gradient w.r.t. this layer's inputs at every stored step: the layer below's injected gradient (or, for
             // the bottom layer, this window's dL/dx per slot, read by gradient checks through InputGradient).
             if (l > 0 || ComputeInputGradients)

@@ -37,6 +37,10 @@ public sealed record InitializationOptions
 
     /// <summary>Total forget-gate bias of LSTM layers (b_if + b_hf; default 1, Jozefowicz et al. 2015); ignored for other cells. Other biases are zero.</summary>
     public double LstmForgetGateBias { get; init; } = 1.0;
+
+    /// <summary>Transform-gate bias b_T of every micro-layer of a recurrent highway network (default -2; Zilly et al.
+    /// 2017 use about -2 to -4, so each micro-layer starts near carrying its state); ignored for other cells.</summary>
+    public double HighwayTransformBias { get; init; } = -2.0;
 }
 
 /// <summary>
@@ -232,6 +236,8 @@ public static class Initializers
         ArgumentNullException.ThrowIfNull(options);
         if (options.RecurrentSpectralRadius is double r && !(r > 0 && double.IsFinite(r)))
             throw new ArgumentOutOfRangeException(nameof(options), r, "RecurrentSpectralRadius must be finite and positive.");
+        if (!double.IsFinite(options.HighwayTransformBias))
+            throw new ArgumentOutOfRangeException(nameof(options), options.HighwayTransformBias, "HighwayTransformBias must be finite.");
         if (!double.IsFinite(options.LstmForgetGateBias))
             throw new ArgumentOutOfRangeException(nameof(options), options.LstmForgetGateBias, "LstmForgetGateBias must be finite.");
         NetworkArchitecture arch = network.Architecture;
@@ -260,6 +266,7 @@ public static class Initializers
         }
         if (options.RecurrentSpectralRadius is double radius) ScaleRecurrentSpectralRadius(network, radius, markChanged: false);
         if (arch.CellDefinition.ForgetGate >= 0) SetLstmForgetGateBias(network, options.LstmForgetGateBias, markChanged: false);
+        network.SetTransformBias(options.HighwayTransformBias);
         network.MarkParametersChanged();
     }
 

@@ -1,9 +1,9 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using Rnn.Simd.Kernels;
-using Rnn.Simd.Training.Regularization;
 using Rnn.Simd.Kernels.Simd;
 using Rnn.Simd.Kernels.Updates;
+using Rnn.Simd.Training.Regularization;
 
 namespace Rnn.Simd.Training.Optimizers;
 

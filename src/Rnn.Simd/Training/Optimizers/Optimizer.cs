@@ -1,8 +1,8 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using Rnn.Simd.Kernels;
-using Rnn.Simd.Kernels.Updates;
 using Rnn.Simd.Kernels.Operators;
+using Rnn.Simd.Kernels.Updates;
 using Rnn.Simd.Training.Regularization;
 
 namespace Rnn.Simd.Training.Optimizers;

@@ -2,7 +2,6 @@ using System.Numerics;
 using Rnn.Simd.Kernels;
 using Rnn.Simd.Kernels.Operators;
 using Rnn.Simd.Kernels.Updates;
-using Rnn.Simd.Training.Optimizers;
 
 namespace Rnn.Simd.Training.Regularization;
 

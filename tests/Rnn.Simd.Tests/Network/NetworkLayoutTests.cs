@@ -1,7 +1,7 @@
 using Rnn.Simd.Cells;
 using Rnn.Simd.Network;
 
-namespace Rnn.Simd.Tests.Cells;
+namespace Rnn.Simd.Tests.Network;
 
 /// <summary>PyTorch parameter names and shapes (<see cref="ParameterLayout"/>), architecture validation and the
 /// default initialisation.</summary>

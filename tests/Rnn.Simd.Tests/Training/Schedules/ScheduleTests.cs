@@ -1,7 +1,7 @@
 using FsCheck.Xunit;
 using Rnn.Simd.Training.Schedules;
 
-namespace Rnn.Simd.Tests.Optimizers;
+namespace Rnn.Simd.Tests.Training.Schedules;
 
 /// <summary>Learning-rate schedules of chapter section 2.3 against their formulas, and the step-decay patience rule.</summary>
 public class ScheduleTests
@@ -17,7 +17,7 @@ public class ScheduleTests
     [Property(MaxTest = 50, Replay = "(112358132,1345589)")]
     public void Exponential_And_Fractional_MatchTheirFormulas(int seed)
     {
-        var rng = new Rng((ulong)(uint)seed);
+        var rng = new Rng((uint)seed);
         double eta0 = rng.NextUniform(1e-4, 1), alpha = rng.NextUniform(0, 0.5);
         var exp = new ExponentialDecaySchedule(eta0, alpha);
         var frac = new FractionalDecaySchedule(eta0, alpha);
@@ -83,7 +83,7 @@ public class ScheduleTests
     public void StepDecayOnPlateau_AgreesWithAnIndependentCounter(int seed, byte patienceRaw)
     {
         int patience = 1 + patienceRaw % 6;
-        var rng = new Rng((ulong)(uint)seed);
+        var rng = new Rng((uint)seed);
         var s = new StepDecayOnPlateau(0.1, factor: 0.7, patience: patience, minDecrease: 0.01, minRate: 0.01);
         double best = double.PositiveInfinity, rate = 0.1;
         int bad = 0;

@@ -1,6 +1,5 @@
 using System.Numerics;
 using System.Runtime.InteropServices;
-using System.Text;
 using Rnn.Simd.Cells;
 using Rnn.Simd.Kernels;
 using Rnn.Simd.Network;
@@ -10,8 +9,9 @@ using Rnn.Simd.Training.Bptt;
 using Rnn.Simd.Training.Optimizers;
 using Rnn.Simd.Training.Regularization;
 using static Rnn.Simd.Tests.Infrastructure.RecurrentTestKit;
+using Rnn.Simd.Tests.Training.Bptt;
 
-namespace Rnn.Simd.Tests.Training;
+namespace Rnn.Simd.Tests.Training.Regularization;
 
 /// <summary>
 /// Dropout in truncated BPTT (issue #4): the gradient with a fixed (variational) mask against finite differences of

@@ -1,10 +1,10 @@
 using Rnn.Simd.Kernels;
 using Rnn.Simd.Network;
+using Rnn.Simd.Tests.Infrastructure;
 using Rnn.Simd.Training.Optimizers;
 using Rnn.Simd.Training.Regularization;
-using Rnn.Simd.Tests.Infrastructure;
 
-namespace Rnn.Simd.Tests.Optimizers;
+namespace Rnn.Simd.Tests.Training.Optimizers;
 
 /// <summary>Whole-run behaviour: descent on a least-squares problem, Nesterov's change of variable, zero allocation.</summary>
 public class OptimizerBehaviourTests

@@ -3,7 +3,7 @@ using Rnn.Simd.Cells;
 using Rnn.Simd.Network;
 using Rnn.Simd.Training.Initialization;
 
-namespace Rnn.Simd.Tests.Optimizers;
+namespace Rnn.Simd.Tests.Training.Initialization;
 
 /// <summary>Initialisation (chapter section 2.4): moment statistics, orthogonality, spectral radius, biases, determinism.</summary>
 public class InitializerTests

@@ -1,12 +1,12 @@
 using Rnn.Simd.Cells;
 using Rnn.Simd.Kernels;
 using Rnn.Simd.Network;
+using Rnn.Simd.Tests.Infrastructure;
 using Rnn.Simd.Tests.Reference;
 using Rnn.Simd.Training.Bptt;
 using static Rnn.Simd.Tests.Infrastructure.RecurrentTestKit;
-using Rnn.Simd.Tests.Infrastructure;
 
-namespace Rnn.Simd.Tests.Training;
+namespace Rnn.Simd.Tests.Training.Bptt;
 
 /// <summary>
 /// <see cref="TruncatedBptt{T}"/> in double against <see cref="RecurrentReference"/>, an unrolled scalar implementation

@@ -2,10 +2,10 @@ using System.Numerics;
 using Rnn.Simd.Cells;
 using Rnn.Simd.Kernels;
 using Rnn.Simd.Network;
-using static Rnn.Simd.Tests.Infrastructure.RecurrentTestKit;
 using Rnn.Simd.Tests.Infrastructure;
+using static Rnn.Simd.Tests.Infrastructure.RecurrentTestKit;
 
-namespace Rnn.Simd.Tests.Cells;
+namespace Rnn.Simd.Tests.Network;
 
 /// <summary>
 /// Stateful inference: <see cref="RecurrentNetwork{T}.Step"/> and <see cref="RecurrentNetwork{T}.Forward"/> over

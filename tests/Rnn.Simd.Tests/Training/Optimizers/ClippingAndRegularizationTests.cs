@@ -1,12 +1,12 @@
 using System.Numerics;
 using FsCheck.Xunit;
 using Rnn.Simd.Kernels;
+using Rnn.Simd.Tests.Infrastructure;
 using Rnn.Simd.Tests.Reference;
 using Rnn.Simd.Training.Optimizers;
 using Rnn.Simd.Training.Regularization;
-using Rnn.Simd.Tests.Infrastructure;
 
-namespace Rnn.Simd.Tests.Optimizers;
+namespace Rnn.Simd.Tests.Training.Optimizers;
 
 /// <summary>Gradient clipping (global norm, value) and the regulariser R_λ: values, gradients, every path.</summary>
 public class ClippingAndRegularizationTests
@@ -65,7 +65,7 @@ public class ClippingAndRegularizationTests
     {
         int n = 1 + Pick(lengthRaw, 400);
         double maxNorm = 0.01 + Pick(maxNormRaw, 1000) / 50.0;
-        var rng = new Rng((ulong)(uint)seed);
+        var rng = new Rng((uint)seed);
         float[] g = RandomVector<float>(n, rng, 10);
         foreach (IsaPath path in TestPaths.All)
         {
@@ -148,7 +148,7 @@ public class ClippingAndRegularizationTests
     {
         // Central differences in double; R is quadratic plus |w|, so away from w = 0 the difference is exact up to rounding.
         int n = 1 + Pick(lengthRaw, 60);
-        var rng = new Rng((ulong)(uint)seed);
+        var rng = new Rng((uint)seed);
         RegularizationPlan plan = OptimizerHarness.RandomPlan(n, 0.07, 0.3, rng);
         double[] w = RandomVector<double>(n, rng);
         var grad = new double[n];
@@ -175,12 +175,12 @@ public class ClippingAndRegularizationTests
     [Fact]
     public void Plan_Resolution_MergesAdjacentWeightSlices()
     {
-        var arch = Network.NetworkArchitecture.Uniform(global::Rnn.Simd.Cells.CellType.Elman, 2, 3, 2, 1);
-        var layout = new Network.ParameterLayout(arch);
+        var arch = Rnn.Simd.Network.NetworkArchitecture.Uniform(global::Rnn.Simd.Cells.CellType.Elman, 2, 3, 2, 1);
+        var layout = new Rnn.Simd.Network.ParameterLayout(arch);
         RegularizationPlan plan = RegularizationOptions.Ridge(0.1).Resolve(layout);
         // Per layer: weight_ih + weight_hh adjacent (merged), biases skipped; then readout.weight.
         var expected = new List<(int, int)>();
-        foreach (Network.ParameterSlice s in layout.Slices)
+        foreach (Rnn.Simd.Network.ParameterSlice s in layout.Slices)
         {
             if (!s.IsWeight) continue;
             if (expected.Count > 0 && expected[^1].Item1 + expected[^1].Item2 == s.Offset) expected[^1] = (expected[^1].Item1, expected[^1].Item2 + s.Length);

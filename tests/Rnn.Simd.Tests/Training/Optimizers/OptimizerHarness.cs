@@ -1,13 +1,13 @@
 using System.Numerics;
 using Rnn.Simd.Kernels;
 using Rnn.Simd.Kernels.Operators;
+using Rnn.Simd.Tests.Infrastructure;
 using Rnn.Simd.Tests.Reference;
 using Rnn.Simd.Training.Optimizers;
 using Rnn.Simd.Training.Regularization;
 using Rule = Rnn.Simd.Tests.Reference.OptimizerReference.Rule;
-using Rnn.Simd.Tests.Infrastructure;
 
-namespace Rnn.Simd.Tests.Optimizers;
+namespace Rnn.Simd.Tests.Training.Optimizers;
 
 /// <summary>
 /// Builds random optimiser problems (parameters, gradients, state, hyper-parameters, regularisation plan), runs the

@@ -5,7 +5,7 @@ using Rnn.Simd.Tests.Reference;
 using Rnn.Simd.Training.Bptt;
 using static Rnn.Simd.Tests.Infrastructure.RecurrentTestKit;
 
-namespace Rnn.Simd.Tests.Training;
+namespace Rnn.Simd.Tests.Training.Bptt;
 
 /// <summary>
 /// Invariants of <see cref="TruncatedBptt{T}"/>: ring wrap-around changes nothing, the state carries across windows,

@@ -1,12 +1,12 @@
 using System.Numerics;
 using FsCheck.Xunit;
 using Rnn.Simd.Kernels;
+using Rnn.Simd.Tests.Infrastructure;
 using Rnn.Simd.Tests.Reference;
 using Rnn.Simd.Training.Optimizers;
 using Rnn.Simd.Training.Regularization;
-using Rnn.Simd.Tests.Infrastructure;
 
-namespace Rnn.Simd.Tests.Optimizers;
+namespace Rnn.Simd.Tests.Training.Optimizers;
 
 /// <summary>
 /// Each optimiser step equals its formula (chapter Eq. 2.3 - 2.8 with the R_λ of Eq. 2.1 folded in), checked against
@@ -40,8 +40,8 @@ public class OptimizerStepTests
     {
         OptimizerKind kind = OptimizerHarness.Kinds[Pick(kindRaw, OptimizerHarness.Kinds.Length)];
         int n = Pick(lengthRaw, 300);
-        if (useDouble) OptimizerHarness.CheckAllPaths<double>(kind, n, (ulong)(uint)seed, defaults);
-        else OptimizerHarness.CheckAllPaths<float>(kind, n, (ulong)(uint)seed, defaults);
+        if (useDouble) OptimizerHarness.CheckAllPaths<double>(kind, n, (uint)seed, defaults);
+        else OptimizerHarness.CheckAllPaths<float>(kind, n, (uint)seed, defaults);
     }
 
     /// <summary>
@@ -127,8 +127,8 @@ public class OptimizerStepTests
     [Fact]
     public void Regularization_FromLayout_LeavesBiasesAlone_AndAdamWDecaysOnlyWeights()
     {
-        var arch = Network.NetworkArchitecture.Uniform(global::Rnn.Simd.Cells.CellType.Lstm, 3, 5, 2, 2);
-        var layout = new Network.ParameterLayout(arch);
+        var arch = Rnn.Simd.Network.NetworkArchitecture.Uniform(global::Rnn.Simd.Cells.CellType.Lstm, 3, 5, 2, 2);
+        var layout = new Rnn.Simd.Network.ParameterLayout(arch);
         RegularizationPlan plan = new RegularizationOptions(L1: 0.01, L2: 0.02).Resolve(layout);
         int n = layout.TotalLength;
         var p = new double[n];
@@ -140,7 +140,7 @@ public class OptimizerStepTests
         var q = new double[n];
         Array.Fill(q, 0.5);
         adamw.Step(q, zeroGrad, 0.1);
-        foreach (Network.ParameterSlice s in layout.Slices)
+        foreach (Rnn.Simd.Network.ParameterSlice s in layout.Slices)
         {
             for (int i = s.Offset; i < s.Offset + s.Length; i++)
             {

@@ -1,6 +1,6 @@
 using Rnn.Simd.Training.Bptt;
 
-namespace Rnn.Simd.Tests.Training;
+namespace Rnn.Simd.Tests.Training.Bptt;
 
 public class BpttScheduleTests
 {

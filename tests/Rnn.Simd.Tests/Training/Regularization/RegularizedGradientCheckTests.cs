@@ -4,7 +4,7 @@ using Rnn.Simd.Training;
 using Rnn.Simd.Training.Bptt;
 using Rnn.Simd.Training.Regularization;
 
-namespace Rnn.Simd.Tests.Training;
+namespace Rnn.Simd.Tests.Training.Regularization;
 
 /// <summary>
 /// Issue #4: the regularised loss (Eq. 2.1, MSE + R_λ with L1, L2 or both, on weights, optionally biases) passes the
