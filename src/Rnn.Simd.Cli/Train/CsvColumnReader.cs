@@ -36,8 +36,24 @@ public static class CsvColumnReader
     {
         ArgumentNullException.ThrowIfNull(path);
         ArgumentNullException.ThrowIfNull(options);
-        string text = ReadText(path);
-        string file = Path.GetFileName(path);
+        return Parse(ReadText(path), Path.GetFileName(path), options);
+    }
+
+    /// <summary>
+    /// Reads the column chosen by <paramref name="options"/> from the bytes of a seekable <paramref name="stream"/>
+    /// (plain or gzip, as a file), naming <paramref name="file"/> in messages. The fuzzing harness's entry point
+    /// (tests/Rnn.Simd.Fuzz); <see cref="Read(string, CsvColumnOptions)"/> is this over the opened file.
+    /// </summary>
+    internal static CsvColumn Read(Stream stream, string file, CsvColumnOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        ArgumentNullException.ThrowIfNull(options);
+        if (!stream.CanSeek) throw new ArgumentException("The stream must be seekable (the gzip trailer is read from its end).", nameof(stream));
+        return Parse(ReadText(stream, file), file, options);
+    }
+
+    private static CsvColumn Parse(string text, string file, CsvColumnOptions options)
+    {
         if (text.AsSpan().Trim().IsEmpty) throw new CliException($"{file} is empty: no header and no value.");
         bool hasHeader = options.HasHeader ?? DetectHeader(text, options.Separator);
 
@@ -51,7 +67,7 @@ public static class CsvColumnReader
         };
         try
         {
-            using SepReader reader = sepOptions.FromText(text);
+            using SepReader reader = OpenSep(sepOptions, text, file);
             IReadOnlyList<string> names = hasHeader ? reader.Header.ColNames : [];
             return ReadRows(reader, file, names, hasHeader, options);
         }
@@ -61,6 +77,24 @@ public static class CsvColumnReader
             throw new CliException($"{file}: {e.Message}", e);
         }
     }
+
+    private static SepReader OpenSep(SepReaderOptions options, string text, string file)
+    {
+        try
+        {
+            return options.FromText(text);
+        }
+        catch (ArgumentException e)
+        {
+            // Sep refuses a header that names a column twice (found by fuzzing: it escaped as an ArgumentException).
+            throw new CliException($"{file}: the header names a column more than once ({OneLine(e.Message)}); rename the columns or read without a header.", e);
+        }
+    }
+
+    // The column's name in messages and in the series: the header's, or "column j" where there is no header, the row
+    // is longer than the header, or the header cell is blank (a series column needs a non-blank name; found by fuzzing).
+    private static string Label(IReadOnlyList<string> names, int j, bool hasHeader) =>
+        hasHeader && j < names.Count && !string.IsNullOrWhiteSpace(names[j]) ? names[j] : Invariant($"column {j}");
 
     private static CsvColumn ReadRows(SepReader reader, string file, IReadOnlyList<string> names, bool hasHeader, CsvColumnOptions options)
     {
@@ -131,13 +165,13 @@ public static class CsvColumnReader
     private static (int Index, string Name) ResolveNamed(string wanted, IReadOnlyList<string> names, string file, bool hasHeader)
     {
         for (int j = 0; j < names.Count; j++)
-            if (string.Equals(names[j], wanted, StringComparison.Ordinal)) return (j, names[j]);
+            if (string.Equals(names[j], wanted, StringComparison.Ordinal)) return (j, Label(names, j, hasHeader));
         for (int j = 0; j < names.Count; j++)
-            if (string.Equals(names[j], wanted, StringComparison.OrdinalIgnoreCase)) return (j, names[j]);
+            if (string.Equals(names[j], wanted, StringComparison.OrdinalIgnoreCase)) return (j, Label(names, j, hasHeader));
         if (int.TryParse(wanted, NumberStyles.None, CultureInfo.InvariantCulture, out int index))
         {
             if (!hasHeader) return (index, Invariant($"column {index}"));
-            if (index < names.Count) return (index, names[index]);
+            if (index < names.Count) return (index, Label(names, index, hasHeader));
             throw new CliException(Invariant($"{file} has no column {index}: it has {names.Count} column(s), {ListColumns(names)} (indices start at 0)."));
         }
         throw new CliException(hasHeader
@@ -148,11 +182,12 @@ public static class CsvColumnReader
     private static (int Index, string Name) ResolveDefault(SepReader.Row first, IReadOnlyList<string> names, string file, bool hasHeader)
     {
         int count = Math.Max(first.ColCount, names.Count);
-        if (count == 1) return (0, hasHeader ? names[0] : "column 0");
+        if (count == 1) return (0, Label(names, 0, hasHeader));
         var numeric = new List<int>();
         for (int j = 0; j < first.ColCount; j++)
             if (double.TryParse(first[j].Span, NumberStyles.Float, CultureInfo.InvariantCulture, out _)) numeric.Add(j);
-        if (numeric.Count == 1) return (numeric[0], hasHeader ? names[numeric[0]] : Invariant($"column {numeric[0]}"));
+        // The row may be longer than the header (ragged rows are allowed): such a field has no header name.
+        if (numeric.Count == 1) return (numeric[0], Label(names, numeric[0], hasHeader));
         IReadOnlyList<string> listed = hasHeader ? names : Numbered(count);
         throw new CliException(numeric.Count == 0
             ? $"{file}: no column of the first data row (line {first.LineNumberFrom}) is numeric; choose one with --column among {ListColumns(listed)}."
@@ -199,32 +234,35 @@ public static class CsvColumnReader
         catch (FileNotFoundException e) { throw new CliException($"data file '{path}' does not exist.", e); }
         catch (DirectoryNotFoundException e) { throw new CliException($"data file '{path}' does not exist (no such directory).", e); }
         catch (UnauthorizedAccessException e) { throw new CliException($"data file '{path}' cannot be read: {e.Message}", e); }
-        using (stream)
+        using (stream) return ReadText(stream, file);
+    }
+
+    private static string ReadText(Stream stream, string file)
+    {
+        long start = stream.Position;
+        Span<byte> magic = stackalloc byte[2];
+        int read = stream.ReadAtLeast(magic, 2, throwOnEndOfStream: false);
+        stream.Position = start;
+        bool gzip = read == 2 && magic[0] == 0x1F && magic[1] == 0x8B;
+        if (!gzip)
         {
-            Span<byte> magic = stackalloc byte[2];
-            int read = stream.ReadAtLeast(magic, 2, throwOnEndOfStream: false);
-            stream.Position = 0;
-            bool gzip = read == 2 && magic[0] == 0x1F && magic[1] == 0x8B;
-            if (!gzip)
-            {
-                using var plain = new StreamReader(stream, Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
-                return plain.ReadToEnd();
-            }
-            try
-            {
-                return Decompress(stream);
-            }
-            catch (Exception e) when (e is InvalidDataException or EndOfStreamException or IOException)
-            {
-                throw new CliException($"{file} is gzip-compressed but cannot be decompressed (corrupt or truncated): {OneLine(e.Message)}", e);
-            }
+            using var plain = new StreamReader(stream, Encoding.UTF8, detectEncodingFromByteOrderMarks: true, leaveOpen: true);
+            return plain.ReadToEnd();
+        }
+        try
+        {
+            return Decompress(stream);
+        }
+        catch (Exception e) when (e is InvalidDataException or EndOfStreamException or IOException)
+        {
+            throw new CliException($"{file} is gzip-compressed but cannot be decompressed (corrupt or truncated): {OneLine(e.Message)}", e);
         }
     }
 
     // GZipStream returns what it could decode from a truncated file without complaint, so the gzip trailer (RFC 1952:
     // CRC-32 and length mod 2^32 of the uncompressed data, the file's last 8 bytes) is checked here. A file of several
     // concatenated gzip members carries the trailer of its last member only and is rejected; recompress it as one.
-    private static string Decompress(FileStream stream)
+    private static string Decompress(Stream stream)
     {
         long compressedLength = stream.Length;
         var bytes = new MemoryStream();

@@ -96,6 +96,9 @@ public static class CsvSeriesReader
     /// </summary>
     /// <param name="stream">The CSV bytes, plain or gzip-compressed.</param>
     /// <param name="options">Header and gap handling; null means <see cref="CsvSeriesOptions.Default"/>.</param>
+    /// <exception cref="InvalidDataException">The stream starts with the gzip magic bytes but is not a valid gzip stream.</exception>
+    /// <exception cref="ForecastDataException">The text is not a series (see the class summary: <see cref="SeriesFormatException"/>,
+    /// <see cref="NonFiniteValueException"/>, <see cref="EmptySeriesException"/>).</exception>
     public static TimeSeries Read(Stream stream, CsvSeriesOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(stream);

@@ -31,7 +31,7 @@ namespace Rnn.Simd.Forecasting;
 public sealed class Forecaster
 {
     private readonly Members _members;
-    private readonly float[] _input, _output, _memberOutputs, _path;
+    private readonly float[] _input, _output, _memberOutputs;
     private readonly int[] _inputColumns, _targetColumns;
     private readonly double[] _mean, _std;
     private readonly string? _generativeProblem;
@@ -103,7 +103,6 @@ public sealed class Forecaster
         _input = new float[inputSize];
         _output = new float[outputSize];
         _memberOutputs = new float[members.Count * outputSize];
-        _path = new float[options.Mode == TargetMode.SingleStep ? options.Horizon * outputSize : 0];
         _generativeProblem = FindGenerativeProblem(options, _inputColumns, _targetColumns);
     }
 
@@ -197,8 +196,12 @@ public sealed class Forecaster
                 $"The history has {history.Length / c} step(s); the outputs of its last {h} rows give the next {h} values, so the model needs at least {needed} (features '{Options.Features}', horizon {h}).",
                 needed, history.Length / c, nameof(history));
         int n = history.Length / c;
-        WarmUp(history, n - h, _path);
-        Unscale(_path, destination[..size]);
+        // The scaled outputs of the last h rows go straight to the destination and are unscaled in place there: no
+        // buffer of h · C_t values sized by the horizon at construction (a model file's horizon alone must not make
+        // loading allocate; the caller's destination is already that size).
+        Span<float> path = destination[..size];
+        WarmUp(history, n - h, path);
+        Unscale(path, path);
     }
 
     /// <summary>As <see cref="ForecastPath(ReadOnlySpan{float}, Span{float})"/> on a series; returns a new h x C_t array.</summary>

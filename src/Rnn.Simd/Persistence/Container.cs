@@ -482,13 +482,35 @@ internal ref struct SectionReader
 }
 
 /// <summary>Writes a file so that a failure never leaves a half-written file at the destination.</summary>
+/// <remarks>
+/// The sequence, and what each step gives on each system:
+/// <list type="number">
+/// <item>Write the bytes to a new temporary file <c>.NAME.GUID.tmp</c> in the destination's directory, opened with
+/// <see cref="FileShare.None"/> (on Linux and macOS .NET takes an exclusive <c>flock</c> on it; on Windows the share
+/// mode excludes every other opener), so a concurrent cleaner can tell that it is live.</item>
+/// <item>Flush it to the device (<see cref="FileStream.Flush(bool)"/> with true): <c>fsync</c> on Linux,
+/// <c>fcntl(F_FULLFSYNC)</c> on macOS (through the drive's cache; plain <c>fsync</c> where the file system refuses
+/// it), <c>FlushFileBuffers</c> on Windows. The new bytes are durable before any name points at them.</item>
+/// <item>Rename it over the destination (<see cref="File.Move(string, string, bool)"/>: <c>rename(2)</c> on Linux and
+/// macOS, atomic within a directory; <c>MoveFileEx</c> with replace on Windows, atomic on NTFS). A reader sees the old
+/// file or the new one, never a mixture; a process killed at any point leaves one of the two at the path.</item>
+/// <item>Flush the directory, so that the rename itself survives a power cut: <c>open</c> + <c>fsync</c> of the
+/// directory through libc on Linux, macOS and the other Unix systems (where the directory entry is not durable until
+/// then). Windows has no directory flush: NTFS records the rename in its metadata journal, which it commits on its
+/// own schedule, so after a power cut shortly after a save the path may still show the previous file (never a torn
+/// one).</item>
+/// <item>Delete stale temporary files of the same destination that a killed save left behind: a file named exactly
+/// <c>.NAME.</c> + 32 hex digits + <c>.tmp</c> that can be opened exclusively (no live writer holds it) is removed.
+/// A save in progress in another process keeps its lock until it closes the file just before its rename; a cleaner
+/// that runs in that instant removes the closed file, and that save then fails with an <see cref="IOException"/>
+/// (its destination untouched): two processes saving to the same path at the same moment is the only way to meet it.</item>
+/// </list>
+/// </remarks>
 internal static class AtomicFile
 {
     /// <summary>
-    /// Writes <paramref name="bytes"/> to a new temporary file in the destination's directory, flushes it to disk
-    /// (<see cref="FileStream.Flush(bool)"/>), then renames it over <paramref name="path"/> (a rename within one
-    /// directory is atomic on the file systems .NET supports). On any failure the temporary file is deleted and the
-    /// previous file, if any, is untouched.
+    /// Writes <paramref name="bytes"/> to <paramref name="path"/> through the steps of the remarks. On any failure
+    /// before the rename the temporary file is deleted and the previous file, if any, is untouched.
     /// </summary>
     /// <param name="path">Destination.</param>
     /// <param name="bytes">The whole file.</param>
@@ -498,7 +520,8 @@ internal static class AtomicFile
         ArgumentException.ThrowIfNullOrEmpty(path);
         string full = Path.GetFullPath(path);
         string directory = Path.GetDirectoryName(full) ?? throw new ArgumentException($"'{path}' has no directory.", nameof(path));
-        string temp = Path.Combine(directory, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
+        string name = Path.GetFileName(full);
+        string temp = Path.Combine(directory, TempName(name, Guid.NewGuid()));
         try
         {
             using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.None))
@@ -514,6 +537,118 @@ internal static class AtomicFile
         {
             try { File.Delete(temp); } catch (IOException) { } catch (UnauthorizedAccessException) { }
             throw;
+        }
+        DirectorySync.Flush(directory);
+        DeleteStaleTemporaryFiles(directory, name);
+    }
+
+    /// <summary>".NAME.GUID.tmp": hidden on Unix, next to the destination (a rename never crosses a file system).</summary>
+    internal static string TempName(string name, Guid id) => $".{name}.{id:N}.tmp";
+
+    /// <summary>True for exactly the names <see cref="TempName"/> gives for <paramref name="name"/>.</summary>
+    internal static bool IsTempName(string candidate, string name)
+    {
+        // "." + name + "." + 32 lower-case hex digits + ".tmp"
+        int guidAt = name.Length + 2;
+        if (candidate.Length != guidAt + 32 + 4) return false;
+        if (candidate[0] != '.' || candidate[guidAt - 1] != '.' || !candidate.AsSpan(1, name.Length).SequenceEqual(name)) return false;
+        if (!candidate.AsSpan(guidAt + 32).SequenceEqual(".tmp")) return false;
+        foreach (char c in candidate.AsSpan(guidAt, 32))
+            if (!char.IsAsciiHexDigitLower(c) && !char.IsAsciiDigit(c)) return false;
+        return true;
+    }
+
+    /// <summary>Best effort: removes the temporary files of <paramref name="name"/> that no live writer holds (see the remarks).</summary>
+    internal static void DeleteStaleTemporaryFiles(string directory, string name)
+    {
+        // '*' and '?' are wildcards to the enumeration (and cannot be escaped): match loosely, then exactly.
+        string pattern = name.AsSpan().IndexOfAny('*', '?') >= 0 ? ".*.tmp" : "." + name + ".*.tmp";
+        IEnumerable<string> candidates;
+        try
+        {
+            candidates = Directory.EnumerateFiles(directory, pattern);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return;
+        }
+        try
+        {
+            foreach (string candidate in candidates)
+            {
+                if (!IsTempName(Path.GetFileName(candidate), name)) continue;
+                try
+                {
+                    // Exclusive open: fails while a writer holds the file. DeleteOnClose removes it as the handle closes
+                    // (unlink on Unix, FILE_FLAG_DELETE_ON_CLOSE on Windows), under our own lock.
+                    using var stale = new FileStream(candidate, FileMode.Open, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.DeleteOnClose);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    // Live (locked), already gone, or not ours to delete: leave it.
+                }
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // The directory changed or became unreadable while being listed: the save itself has succeeded.
+        }
+    }
+}
+
+/// <summary>
+/// <c>fsync</c> of a directory through libc (Linux, macOS, the BSDs): .NET cannot open a directory as a file, so
+/// <c>open</c>, <c>fsync</c> and <c>close</c> are bound directly ("libc" resolves to glibc's or musl's libc on Linux
+/// and to libSystem on macOS, as in the runtime's own interop). Nothing on Windows, which has no such operation (see
+/// <see cref="AtomicFile"/>).
+/// </summary>
+internal static partial class DirectorySync
+{
+    private const int ReadOnly = 0, Eintr = 4, Eio = 5;
+
+    [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "open", StringMarshalling = System.Runtime.InteropServices.StringMarshalling.Utf8, SetLastError = true)]
+    private static partial int Open(string path, int flags);
+
+    [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "fsync", SetLastError = true)]
+    private static partial int FSync(int fd);
+
+    [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
+    private static partial int Close(int fd);
+
+    /// <summary>
+    /// Flushes the directory entries of <paramref name="directory"/> to the device (after a rename in it). Best effort
+    /// where the directory cannot be opened, libc cannot be bound, or the file system does not flush directories
+    /// (EINVAL, ENOTSUP): the rename has happened either way. An I/O error of the device is reported.
+    /// </summary>
+    /// <returns>True when the directory was flushed.</returns>
+    /// <exception cref="IOException">fsync reported EIO: the device failed to write the directory.</exception>
+    public static bool Flush(string directory)
+    {
+        if (OperatingSystem.IsWindows() || OperatingSystem.IsBrowser() || OperatingSystem.IsWasi()) return false;
+        int fd;
+        try
+        {
+            do fd = Open(directory, ReadOnly);
+            while (fd < 0 && System.Runtime.InteropServices.Marshal.GetLastPInvokeError() == Eintr);
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        {
+            return false;
+        }
+        if (fd < 0) return false;
+        try
+        {
+            int result;
+            do result = FSync(fd);
+            while (result < 0 && System.Runtime.InteropServices.Marshal.GetLastPInvokeError() == Eintr);
+            if (result == 0) return true;
+            if (System.Runtime.InteropServices.Marshal.GetLastPInvokeError() == Eio)
+                throw new IOException($"The directory '{directory}' could not be flushed to its device (fsync: EIO); the file was renamed into it, but the rename may not survive a power cut.");
+            return false;
+        }
+        finally
+        {
+            Close(fd);
         }
     }
 }
