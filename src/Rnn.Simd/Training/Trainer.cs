@@ -184,7 +184,7 @@ public sealed class TrainingDivergedException : Exception
 /// window an update allocates nothing.
 /// </para>
 /// </remarks>
-public sealed class Trainer<T> where T : unmanaged, IBinaryFloatingPointIeee754<T>
+public sealed class Trainer<T> : INetworkTrainer<T> where T : unmanaged, IBinaryFloatingPointIeee754<T>
 {
     private readonly RecurrentNetwork<T> _net;
     private readonly TrainerOptions _options;
@@ -248,6 +248,9 @@ public sealed class Trainer<T> where T : unmanaged, IBinaryFloatingPointIeee754<
 
     /// <summary>Raised after every epoch (on the training thread).</summary>
     public event Action<EpochProgress>? EpochCompleted;
+
+    /// <summary>The network this trainer trains.</summary>
+    public RecurrentNetwork<T> Network => _net;
 
     /// <summary>
     /// The optimiser (its state persists across <see cref="Fit(SequenceData{T}, SequenceData{T}?, CancellationToken)"/>
@@ -584,36 +587,8 @@ public sealed class Trainer<T> where T : unmanaged, IBinaryFloatingPointIeee754<
     /// targets of <paramref name="data"/> (w = 1 without target weights: the plain MSE), the mean over the targets that
     /// count; 0 when every weight is 0. Evaluates the weights the network holds (after Fit, the best ones).
     /// </summary>
-    public double Evaluate(SequenceData<T>? history, SequenceData<T> data)
-    {
-        ArgumentNullException.ThrowIfNull(data);
-        CheckShape(data, nameof(data));
-        _evalState.Reset();
-        int o = data.OutputSize;
-        T[] output = _evalOutput;
-        if (history is not null)
-        {
-            CheckShape(history, nameof(history));
-            for (int t = 0; t < history.Steps; t++) _net.Step(history.Inputs.AsSpan(t * history.InputSize, history.InputSize), output, _evalState);
-        }
-        double sum = 0, weightSum = 0;
-        for (int t = 0; t < data.Steps; t++)
-        {
-            _net.Step(data.Inputs.AsSpan(t * data.InputSize, data.InputSize), output, _evalState);
-            for (int j = 0; j < o; j++)
-            {
-                double d = double.CreateTruncating(output[j]) - double.CreateTruncating(data.Targets[t * o + j]);
-                double weight = data.TargetWeights is null ? 1.0 : double.CreateTruncating(data.TargetWeights[t * o + j]);
-                sum += weight * d * d;
-                weightSum += weight;
-            }
-        }
-        return weightSum > 0 ? sum / weightSum : 0;
-    }
+    public double Evaluate(SequenceData<T>? history, SequenceData<T> data) =>
+        SequenceLoss.WeightedMse(_net, _evalState, _evalOutput, history, data);
 
-    private void CheckShape(SequenceData<T> data, string name)
-    {
-        if (data.InputSize != _net.Architecture.InputSize || data.OutputSize != _net.Architecture.OutputSize)
-            throw new ArgumentException($"The {name} data has {data.InputSize} inputs and {data.OutputSize} outputs; the network takes {_net.Architecture.InputSize} and gives {_net.Architecture.OutputSize}.", name);
-    }
+    private void CheckShape(SequenceData<T> data, string name) => SequenceLoss.CheckShape(_net, data, name);
 }
