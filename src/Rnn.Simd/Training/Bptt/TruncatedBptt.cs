@@ -265,6 +265,14 @@ public sealed unsafe class TruncatedBptt<T> where T : unmanaged, IBinaryFloating
             for (int row = 0; row < len * _b; row++) p.AsSpan(rbias.Offset, o).CopyTo(ys.Slice(row * o, o));
             Gemm.Multiply(Transpose.None, Transpose.Transposed, len * _b, o, top, T.One,
                 new ReadOnlySpan<T>(readIn + q0 * _b * top, len * _b * top), top, p.AsSpan(rw.Offset, rw.Length), top, T.One, ys, o, _threads, path);
+            if (_arch.InputToOutput)
+            {
+                // y += X · W_xoᵀ: the input-to-output readout over the stored (input-dropped) inputs of the same slots.
+                int i = _arch.InputSize;
+                ParameterSlice rx = _net.Layout.Get(-1, ParameterKind.ReadoutInputWeight);
+                Gemm.Multiply(Transpose.None, Transpose.Transposed, len * _b, o, i, T.One,
+                    new ReadOnlySpan<T>(_ring.Inputs.Ptr + q0 * _b * i, len * _b * i), i, p.AsSpan(rx.Offset, rx.Length), i, T.One, ys, o, _threads, path);
+            }
         }
         int count = _tf * _b * o;
         Span<T> y = _y.Span, dy = _dy.Span;
@@ -323,6 +331,14 @@ public sealed unsafe class TruncatedBptt<T> where T : unmanaged, IBinaryFloating
             ReadOnlySpan<T> dys = _dy.Span.Slice(s0 * _b * o, len * _b * o);
             ReadOnlySpan<T> hs = new(readIn + q0 * _b * top, len * _b * top);
             Gemm.Multiply(Transpose.Transposed, Transpose.None, o, top, len * _b, T.One, dys, o, hs, top, T.One, grad.AsSpan(rw.Offset, rw.Length), top, _threads, path);
+            if (_arch.InputToOutput)
+            {
+                // dW_xo += dYᵀ · X (the inputs are constants: no gradient flows from this term into the network).
+                int i = _arch.InputSize;
+                ParameterSlice rx = _net.Layout.Get(-1, ParameterKind.ReadoutInputWeight);
+                Gemm.Multiply(Transpose.Transposed, Transpose.None, o, i, len * _b, T.One, dys, o,
+                    new ReadOnlySpan<T>(_ring.Inputs.Ptr + q0 * _b * i, len * _b * i), i, T.One, grad.AsSpan(rx.Offset, rx.Length), i, _threads, path);
+            }
             Gemm.Multiply(Transpose.None, Transpose.None, 1, o, len * _b, T.One, _ones.Span.Slice(0, len * _b), len * _b, dys, o, T.One, grad.AsSpan(rbias.Offset, o), o, 1, path);
             Span<T> dTop = topW.DhAbove.Span.Slice(q0 * _b * top, len * _b * top);
             Gemm.Multiply(Transpose.None, Transpose.None, len * _b, top, o, T.One, dys, o, p.AsSpan(rw.Offset, rw.Length), top, T.Zero, dTop, top, _threads, path);
@@ -368,8 +384,23 @@ public sealed unsafe class TruncatedBptt<T> where T : unmanaged, IBinaryFloating
             {
                 Span<T> dx = l > 0 ? _ring.Layer(l - 1).DhAbove.Span : _ring.InputGradients.Span;
                 Gemm.Multiply(Transpose.None, Transpose.None, rows, il, gh, T.One, dG, gh, cell.InputWeight, il, T.Zero, dx, il, _threads, path);
+                if (l == 0 && _arch.InputToOutput) AddInputToOutputGradient(first, dx);
                 if (_dIn) VectorMath.Multiply<T>(dx, _masks.InputMasks(l), dx); // x̃ = x ⊙ m_x  =>  dx = dx̃ ⊙ m_x
             }
+        }
+    }
+
+    /// <summary>dL/dx += dY · W_xo over the new steps: the input-to-output readout's share of the input gradient.</summary>
+    private void AddInputToOutputGradient(int first, Span<T> dx)
+    {
+        int o = _arch.OutputSize, i = _arch.InputSize;
+        ParameterSlice rx = _net.Layout.Get(-1, ParameterKind.ReadoutInputWeight);
+        for (int part = 0; part < 2; part++)
+        {
+            (int q0, int len, int s0) = _ring.Run(first, part);
+            if (len == 0) continue;
+            Gemm.Multiply(Transpose.None, Transpose.None, len * _b, i, o, T.One, _dy.Span.Slice(s0 * _b * o, len * _b * o), o,
+                _net.ParameterArray.AsSpan(rx.Offset, rx.Length), i, T.One, dx.Slice(q0 * _b * i, len * _b * i), i, _threads, _net.Path);
         }
     }
 
