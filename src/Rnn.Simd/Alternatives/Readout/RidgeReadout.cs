@@ -53,6 +53,7 @@ public sealed class RidgeReadout
     private readonly double[] _targets;   // BlockRows x O
     private readonly double[] _factor;    // D x D, Cholesky factor L (lower)
     private readonly double[] _column;    // D, one right-hand side / solution
+    private readonly double[] _targetSquares; // O, Σ w y_j²
     private int _buffered;
 
     /// <summary>16 ε (ε = 2⁻⁵² the double machine epsilon): a pivot at most 16·D·ε of its diagonal is rounding noise.</summary>
@@ -78,6 +79,7 @@ public sealed class RidgeReadout
         _targets = new double[BlockRows * outputs];
         _factor = new double[features * features];
         _column = new double[features];
+        _targetSquares = new double[outputs];
     }
 
     /// <summary>D, the length of a feature row.</summary>
@@ -100,6 +102,7 @@ public sealed class RidgeReadout
     {
         Array.Clear(_gram);
         Array.Clear(_cross);
+        Array.Clear(_targetSquares);
         _buffered = 0;
         Rows = 0;
         WeightSum = 0;
@@ -133,6 +136,7 @@ public sealed class RidgeReadout
             for (int j = 0; j < o; j++) target[j] = double.CreateTruncating(y[j]);
         }
         TensorPrimitives.Multiply(row, weight, scaled);
+        for (int j = 0; j < o; j++) _targetSquares[j] += weight * target[j] * target[j];
         Rows++;
         WeightSum += weight;
         if (++_buffered == BlockRows) Flush();
@@ -197,6 +201,33 @@ public sealed class RidgeReadout
             Span<T> dest = weights.Slice(j * d, d);
             for (int i = 0; i < d; i++) dest[i] = T.CreateTruncating(x[i]);
         }
+    }
+
+    /// <summary>
+    /// Σ_t w_t ‖y_t - β z_t‖² over the rows added, for any β (O x D row-major), from the accumulated sums without
+    /// revisiting the rows: Σ w y² - 2 Σ_j β_j·B_j + Σ_j β_jᵀ G β_j. Rounding: the terms cancel when the fit is
+    /// nearly exact, so the result is accurate to about 1e-12 of Σ w y², and clamped at 0. Allocates nothing.
+    /// </summary>
+    /// <param name="beta">β, length O·D.</param>
+    public double WeightedSquaredError(ReadOnlySpan<double> beta)
+    {
+        int d = Features, o = Outputs;
+        if (beta.Length < o * d) ThrowHelper.ThrowArgument(nameof(beta), $"β needs {o * d} values; got {beta.Length}.");
+        Flush();
+        double total = 0;
+        for (int j = 0; j < o; j++)
+        {
+            ReadOnlySpan<double> b = beta.Slice(j * d, d);
+            double cross = 0, quad = 0;
+            for (int i = 0; i < d; i++)
+            {
+                cross += b[i] * _cross[i * o + j];
+                // Row i of G's lower triangle: G_ii b_i² + 2 b_i Σ_(k<i) G_ik b_k.
+                quad += b[i] * (_gram[i * d + i] * b[i] + 2 * TensorPrimitives.Dot(_gram.AsSpan(i * d, i), b[..i]));
+            }
+            total += Math.Max(0, _targetSquares[j] - 2 * cross + quad);
+        }
+        return total;
     }
 
     /// <summary>Writes the full symmetric G (D x D) and B (D x O) accumulated so far (for tests and diagnostics).</summary>
