@@ -207,6 +207,12 @@ public sealed class CmaEs : IPopulationOptimizer
     /// <summary>m, the current mean of the search distribution.</summary>
     public ReadOnlySpan<double> Mean => _mean;
 
+    /// <summary>p_σ, the conjugate evolution path of the step size.</summary>
+    internal ReadOnlySpan<double> PathSigma => _ps;
+
+    /// <summary>p_c, the evolution path of the rank-one update.</summary>
+    internal ReadOnlySpan<double> PathC => _pc;
+
     /// <summary>The covariance C: n x n row-major (full), or its diagonal (separable).</summary>
     public ReadOnlySpan<double> Covariance => _c;
 
