@@ -1,6 +1,7 @@
 using System.Reflection;
 using Rnn.Simd.Cells;
 using Rnn.Simd.Cli.Commands;
+using Rnn.Simd.Cli.Infrastructure;
 using Rnn.Simd.Network;
 using Rnn.Simd.Training;
 using Spectre.Console;
@@ -23,10 +24,28 @@ public abstract class TrainerKind
 
     /// <summary>
     /// The options of <c>train</c> (long names with their dashes) this trainer takes beyond the ones every trainer takes
-    /// (<see cref="TrainerKinds.SharedOptions"/>). An option that some trainer lists is refused with any trainer that
-    /// does not list it.
+    /// (<see cref="TrainerKinds.SharedOptions"/>: those no trainer lists). An option that some trainer lists is refused
+    /// with any trainer that does not list it.
     /// </summary>
     public abstract IReadOnlyList<string> Options { get; }
+
+    /// <summary>A library options record's own check (<c>Validate()</c>) as a parse result naming the trainer.</summary>
+    protected static ValidationResult Check(string trainer, Action validate)
+    {
+        ArgumentNullException.ThrowIfNull(validate);
+        try
+        {
+            validate();
+            return ValidationResult.Success();
+        }
+        catch (ArgumentException e)
+        {
+            return ValidationResult.Error($"--trainer {trainer}: {CliApp.WithoutParamName(e)}");
+        }
+    }
+
+    /// <summary>Formats a number for <see cref="TrainerPlan.Describe"/>.</summary>
+    protected static string F(double v) => v.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>Parses this trainer's options (the shared ones are in <paramref name="common"/>) into a plan, or an error naming the option.</summary>
     public abstract ValidationResult Parse(TrainSettings settings, TrainOptions common, out TrainerPlan? plan);
@@ -50,13 +69,32 @@ public abstract class TrainerPlan
 
     /// <summary>The trainer's settings for the report and the model's metadata (name = value, in a fixed order).</summary>
     public virtual IReadOnlyList<KeyValuePair<string, string>> Describe(TrainOptions o) => [];
+
+    /// <summary>
+    /// Builds a library trainer, turning its refusal of the network or the options (an <see cref="ArgumentException"/>:
+    /// an RTRL network too large for memory, a cell the method does not take, ...) into a usage error of the tool (one
+    /// line, exit code 2) that names the trainer.
+    /// </summary>
+    protected INetworkTrainer<float> Build(Func<INetworkTrainer<float>> create)
+    {
+        ArgumentNullException.ThrowIfNull(create);
+        try
+        {
+            return create();
+        }
+        catch (ArgumentException e)
+        {
+            throw new CliUsageException($"--trainer {Kind.Name}: {CliApp.WithoutParamName(e)}");
+        }
+    }
 }
 
 /// <summary>The registry of <c>--trainer</c> values and the option rules they share.</summary>
 public static class TrainerKinds
 {
     /// <summary>Every trainer, the default first.</summary>
-    public static IReadOnlyList<TrainerKind> All { get; } = [new BpttTrainerKind()];
+    public static IReadOnlyList<TrainerKind> All { get; } =
+        [new BpttTrainerKind(), new RtrlTrainerKind(), new EkfTrainerKind(), new CmaEsTrainerKind(), new EvolinoTrainerKind(), new EsnTrainerKind(), new RandomSearchTrainerKind()];
 
     /// <summary>The default, truncated BPTT.</summary>
     public static TrainerKind Default => All[0];
@@ -65,14 +103,11 @@ public static class TrainerKinds
     public static string Names => string.Join(", ", All.Select(k => k.Name));
 
     /// <summary>
-    /// Options every trainer takes: the data, the forecasting task and its features, the output, the seed, the
-    /// ensemble and the threads. Every other option belongs to the trainers that list it in <see cref="TrainerKind.Options"/>.
+    /// The options no trainer lists, which every trainer takes: the data, the forecasting task and its features, the
+    /// output, the seed, the ensemble and the threads (any option that no <see cref="TrainerKind.Options"/> names).
     /// </summary>
-    public static IReadOnlySet<string> SharedOptions { get; } = new HashSet<string>(StringComparer.Ordinal)
-    {
-        "--trainer", "--data", "--column", "--aggregate", "--header", "--no-header", "--separator", "--fill-gaps",
-        "--mode", "--seasons", "--plot", "--quiet", "--json", "--horizon", "--features", "--seed", "--ensemble", "--out", "--threads",
-    };
+    public static IEnumerable<string> SharedOptions(IEnumerable<string> allOptions) =>
+        allOptions.Where(option => !All.Any(k => k.Options.Contains(option, StringComparer.Ordinal)));
 
     /// <summary>The trainer named <paramref name="name"/> (case-insensitive), or null.</summary>
     public static TrainerKind? Find(string name) =>
@@ -86,11 +121,11 @@ public static class TrainerKinds
     {
         foreach (string option in given)
         {
-            if (SharedOptions.Contains(option) || kind.Options.Contains(option, StringComparer.Ordinal)) continue;
+            if (kind.Options.Contains(option, StringComparer.Ordinal)) continue;
             string[] owners = All.Where(k => k.Options.Contains(option, StringComparer.Ordinal)).Select(k => k.Name).ToArray();
-            return ValidationResult.Error(owners.Length == 0
-                ? $"{option} is not an option of --trainer {kind.Name}."
-                : $"{option} is an option of --trainer {string.Join(", ", owners)}; --trainer {kind.Name} has no such option.");
+            // An option no trainer lists is shared by all of them.
+            if (owners.Length == 0) continue;
+            return ValidationResult.Error($"{option} is an option of --trainer {string.Join(", ", owners)}; --trainer {kind.Name} has no such option.");
         }
         return ValidationResult.Success();
     }
