@@ -47,6 +47,7 @@ internal sealed class EvolinoTrainerKind : TrainerKind
         if (!(r = OptionValues.ParseDouble("--ridge", settings.Ridge, 0, double.MaxValue, false, out double? ridge)).Successful) return r;
         if (!(r = OptionValues.ParseInt("--washout", settings.Washout, 0, int.MaxValue, out int? washout)).Successful) return r;
         if (!(r = OptionValues.ParseDouble("--holdout", settings.Holdout, 0, 1, true, out double? holdout)).Successful) return r;
+        if (holdout >= 1) return ValidationResult.Error($"--holdout must be below 1 (the readout needs a fit part), got {settings.Holdout}.");
         var d = new EvolinoOptions();
         var options = d with
         {
