@@ -61,7 +61,7 @@ public sealed partial class TrainSettings
 
     /// <summary>cmaes, evolino: covariance model.</summary>
     [CommandOption("--cma-variant <NAME>")]
-    [Description("cmaes, evolino: full, separable (sep-CMA-ES, diagonal) or auto (full up to 2000 weights; default).")]
+    [Description("cmaes, evolino: full, separable (sep-CMA-ES, diagonal) or auto (full up to 100 weights, separable above; default).")]
     public string? CmaVariant { get; init; }
 
     /// <summary>cmaes, evolino: evaluation budget.</summary>
