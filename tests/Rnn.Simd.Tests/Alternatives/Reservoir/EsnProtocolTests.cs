@@ -93,36 +93,3 @@ public class EsnProtocolTests(ITestOutputHelper output)
     }
 }
 
-[Trait("Category", "Protocol")]
-public class EsnTimingProbe(ITestOutputHelper output)
-{
-    [Theory]
-    [InlineData(0.05)]
-    [InlineData(0.25)]
-    public void Time(double density)
-    {
-        float[] hourly = Rnn.Simd.Cli.Train.SeriesSource.LoadEmbedded(6).Series.Values.ToArray();
-        int n = hourly.Length - 24;
-        var x = new float[n];
-        var y = new float[n];
-        for (int t = 0; t < n; t++) { x[t] = (hourly[t] - 55) / 15; y[t] = (hourly[t + 24] - 55) / 15; }
-        var data = new Rnn.Simd.Training.SequenceData<float>(x, y, 1, 1);
-        for (int rep = 0; rep < 2; rep++)
-        {
-            var options = new Rnn.Simd.Alternatives.Reservoir.EsnOptions { Units = 1000, Density = density, Seed = (ulong)rep + 1 };
-            var c = Stopwatch.StartNew();
-            var net = Rnn.Simd.Alternatives.Reservoir.EchoStateNetwork.CreateNetwork<float>(options, 1, 1);
-            long create = c.ElapsedMilliseconds;
-            var trainer = new Rnn.Simd.Alternatives.Reservoir.EsnTrainer<float>(net, options);
-            long ctor = c.ElapsedMilliseconds;
-            var runner = new Rnn.Simd.Alternatives.Reservoir.ReservoirRunner<float>(net);
-            var h = new float[1000];
-            var c2 = Stopwatch.StartNew();
-            for (int t = 0; t < n; t++) runner.Step(x.AsSpan(t, 1), h);
-            long harvest = c2.ElapsedMilliseconds;
-            c.Restart();
-            trainer.Fit(data);
-            output.WriteLine($"density {density}: create {create} ms, trainer ctor {ctor - create} ms, reservoir run alone {harvest} ms, Fit {c.ElapsedMilliseconds} ms ({n} steps)");
-        }
-    }
-}
