@@ -9,8 +9,8 @@ namespace Rnn.Simd.Alternatives.Rtrl;
 
 /// <summary>
 /// Real-time recurrent learning (Williams and Zipser 1989, "A Learning Algorithm for Continually Running Fully
-/// Recurrent Neural Networks", Neural Computation 1(2), section 2, their Eq. 12-14; named in the chapter's
-/// introduction as an alternative to BPTT): runs a <see cref="RecurrentNetwork{T}"/> one step at a time (batch 1) and
+/// Recurrent Neural Networks", Neural Computation 1(2): their sensitivity recursion p^k_ij and its weight update;
+/// named in the chapter's introduction as an alternative to BPTT): runs a <see cref="RecurrentNetwork{T}"/> one step at a time (batch 1) and
 /// carries, beside its state s_t, the sensitivities P_t = ∂s_t/∂θ of that state with respect to every recurrent
 /// parameter θ, so that the exact gradient of the loss of step t is available at step t, with no backward pass.
 /// </summary>
@@ -271,7 +271,7 @@ public sealed class RtrlGradient<T> where T : unmanaged, IBinaryFloatingPointIee
     /// Runs a whole sequence from a zero state with the current (frozen) weights and adds the gradient of its
     /// weighted MSE, L = Σ_t Σ_k w_tk (y_tk - target_tk)² / Σ w (the loss of <see cref="SequenceLoss.WeightedMse"/>,
     /// and of full BPTT over the sequence), to <paramref name="gradients"/>: Σ_t (∂L/∂y_t) ∂y_t/∂θ, each term taken at
-    /// its step (Williams and Zipser's Eq. 14 summed over the epoch). Returns L (0, adding nothing, when every weight is 0).
+    /// its step (Williams and Zipser's weight change summed over the sequence). Returns L (0, adding nothing, when every weight is 0).
     /// </summary>
     /// <param name="data">The sequence; its shapes must match the network.</param>
     /// <param name="gradients">The flat gradient buffer, accumulated into.</param>

@@ -8,7 +8,7 @@ public sealed record RtrlOptions
 {
     /// <summary>
     /// k: update the weights after every k steps with the gradient accumulated over them (default 1: every step, the
-    /// fully online "real-time" algorithm of Williams and Zipser, section 2; k &gt; 1 is their batched variant, and k ≥
+    /// fully online "real-time" algorithm of Williams and Zipser; k &gt; 1 accumulates the gradient over k steps, and k ≥
     /// the series length one exact full-sequence gradient per epoch). The sensitivities carry on across updates.
     /// </summary>
     public int UpdateEvery { get; init; } = 1;
@@ -23,7 +23,7 @@ public sealed record RtrlOptions
     /// otherwise); default none.</summary>
     public RegularizationOptions Regularization { get; init; } = RegularizationOptions.None;
 
-    /// <summary>Clip the global norm of each update's gradient to this value (section 2.4); +∞ (default) disables it.</summary>
+    /// <summary>Clip the global norm of each update's gradient to this value (chapter section 2.4); +∞ (default) disables it.</summary>
     public double ClipNorm { get; init; } = double.PositiveInfinity;
 
     /// <summary>Clip each gradient element to ±this value; +∞ (default) disables it.</summary>
