@@ -62,7 +62,7 @@ public sealed class RtrlTrainer<T> : INetworkTrainer<T> where T : unmanaged, IBi
         _options = options ?? new RtrlOptions();
         _options.Validate();
         _net = network;
-        _rtrl = new RtrlGradient<T>(network, _options.MaxSensitivityBytes);
+        _rtrl = new RtrlGradient<T>(network, _options.MaxSensitivityBytes, _options.MaxThreads);
         RegularizationPlan regularization = _options.Regularization.Resolve(network.Layout);
         _optimizer = OptimizerFactory.Create<T>(_options.Optimizer, network.Parameters.Length, regularization, network.Path);
         _optimizer.ClipValue = _options.ClipValue;

@@ -113,6 +113,21 @@ public class RtrlTrainerTests
     }
 
     [Fact]
+    public void TwoThreads_GiveBitwiseTheSameWeightsAsOne()
+    {
+        // LSTM H = 16 over 1 input: the sensitivity GEMM is 64 x 1216 x 16 ≈ 1.2M multiply-adds, above Gemm's 2^18
+        // threshold, so two threads really split it.
+        (SequenceData<double> train, _) = SineTask<double>(60, 1);
+        double[] Run(int threads)
+        {
+            var net = new RecurrentNetwork<double>(new NetworkArchitecture(CellType.Lstm, 1, [16], 1), 95);
+            new RtrlTrainer<double>(net, new RtrlOptions { Epochs = 1, MaxThreads = threads }).Fit(train);
+            return net.Parameters.ToArray();
+        }
+        Assert.Equal(Run(1), Run(2));
+    }
+
+    [Fact]
     public void CancelledBeforeTheFirstStep_LeavesTheWeightsAndReportsCancelled()
     {
         (SequenceData<double> train, SequenceData<double> validation) = SineTask<double>(50, 20);
@@ -149,6 +164,7 @@ public class RtrlTrainerTests
         { new RtrlOptions { Epochs = 0 }, nameof(RtrlOptions.Epochs) },
         { new RtrlOptions { Patience = -1 }, nameof(RtrlOptions.Patience) },
         { new RtrlOptions { MaxSensitivityBytes = 0 }, nameof(RtrlOptions.MaxSensitivityBytes) },
+        { new RtrlOptions { MaxThreads = -1 }, nameof(RtrlOptions.MaxThreads) },
         { new RtrlOptions { Optimizer = (OptimizerKind)99 }, nameof(RtrlOptions.Optimizer) },
     };
 
