@@ -9,8 +9,8 @@ namespace Rnn.Simd.Alternatives.Rtrl;
 
 /// <summary>
 /// Real-time recurrent learning (Williams and Zipser 1989, "A Learning Algorithm for Continually Running Fully
-/// Recurrent Neural Networks", Neural Computation 1(2), section 2, their Eq. 12-14; named in the chapter's
-/// introduction as an alternative to BPTT): runs a <see cref="RecurrentNetwork{T}"/> one step at a time (batch 1) and
+/// Recurrent Neural Networks", Neural Computation 1(2): their sensitivity recursion p^k_ij and its weight update;
+/// named in the chapter's introduction as an alternative to BPTT): runs a <see cref="RecurrentNetwork{T}"/> one step at a time (batch 1) and
 /// carries, beside its state s_t, the sensitivities P_t = ∂s_t/∂θ of that state with respect to every recurrent
 /// parameter θ, so that the exact gradient of the loss of step t is available at step t, with no backward pass.
 /// </summary>
@@ -71,7 +71,7 @@ public sealed class RtrlGradient<T> where T : unmanaged, IBinaryFloatingPointIee
     private readonly NetworkState<T> _state;
     private readonly LayerBuffers[] _layers;
     private readonly T[] _output, _dOutput, _readoutError;
-    private readonly int _readoutWeightOffset, _readoutBiasOffset, _total;
+    private readonly int _readoutWeightOffset, _readoutBiasOffset, _total, _threads;
 
     /// <summary>The per-layer sensitivities and scratch.</summary>
     private sealed class LayerBuffers
@@ -89,12 +89,16 @@ public sealed class RtrlGradient<T> where T : unmanaged, IBinaryFloatingPointIee
     /// <summary>Allocates the sensitivities of a network (batch 1).</summary>
     /// <param name="network">An Elman, LSTM or GRU network, any number of layers.</param>
     /// <param name="maxSensitivityBytes">Refuse the network when <see cref="SensitivityBytes"/> exceeds this.</param>
+    /// <param name="maxThreads">Threads of the sensitivity GEMMs (1 = the caller only, 0 = every core); results are
+    /// bitwise the same for any value (<see cref="Gemm"/> never splits a sum across threads).</param>
     /// <exception cref="ArgumentException">The cell is not Elman, LSTM or GRU, or the sensitivities would need more than
     /// <paramref name="maxSensitivityBytes"/> (the message names the bytes needed).</exception>
-    public RtrlGradient(RecurrentNetwork<T> network, long maxSensitivityBytes = DefaultMaxSensitivityBytes)
+    public RtrlGradient(RecurrentNetwork<T> network, long maxSensitivityBytes = DefaultMaxSensitivityBytes, int maxThreads = 1)
     {
         ArgumentNullException.ThrowIfNull(network);
         if (maxSensitivityBytes < 1) throw new ArgumentOutOfRangeException(nameof(maxSensitivityBytes), maxSensitivityBytes, "The sensitivity memory limit must be positive.");
+        if (maxThreads < 0) throw new ArgumentOutOfRangeException(nameof(maxThreads), maxThreads, "maxThreads must be 0 (every core) or positive.");
+        _threads = maxThreads;
         NetworkArchitecture arch = network.Architecture;
         CheckSupported(arch, nameof(network));
         long bytes = SensitivityBytes(arch, Unsafe.SizeOf<T>());
@@ -237,7 +241,7 @@ public sealed class RtrlGradient<T> where T : unmanaged, IBinaryFloatingPointIee
         e.Clear();
         for (int k = 0; k < o; k++) VectorMath.Axpy(dOutput[k], parameters.Slice(_readoutWeightOffset + k * ht, ht), e);
         LayerBuffers t = _layers[^1];
-        Gemm.Multiply(Transpose.None, Transpose.None, 1, t.Columns, ht, T.One, e, ht, t.P, t.Columns, T.One, gradients[..t.Columns], t.Columns, path: _net.Path);
+        Gemm.Multiply(Transpose.None, Transpose.None, 1, t.Columns, ht, T.One, e, ht, t.P, t.Columns, T.One, gradients[..t.Columns], t.Columns, _threads, _net.Path);
         for (int k = 0; k < o; k++)
         {
             VectorMath.Axpy(dOutput[k], top, gradients.Slice(_readoutWeightOffset + k * ht, ht));
@@ -271,7 +275,7 @@ public sealed class RtrlGradient<T> where T : unmanaged, IBinaryFloatingPointIee
     /// Runs a whole sequence from a zero state with the current (frozen) weights and adds the gradient of its
     /// weighted MSE, L = Σ_t Σ_k w_tk (y_tk - target_tk)² / Σ w (the loss of <see cref="SequenceLoss.WeightedMse"/>,
     /// and of full BPTT over the sequence), to <paramref name="gradients"/>: Σ_t (∂L/∂y_t) ∂y_t/∂θ, each term taken at
-    /// its step (Williams and Zipser's Eq. 14 summed over the epoch). Returns L (0, adding nothing, when every weight is 0).
+    /// its step (Williams and Zipser's weight change summed over the sequence). Returns L (0, adding nothing, when every weight is 0).
     /// </summary>
     /// <param name="data">The sequence; its shapes must match the network.</param>
     /// <param name="gradients">The flat gradient buffer, accumulated into.</param>
@@ -330,7 +334,7 @@ public sealed class RtrlGradient<T> where T : unmanaged, IBinaryFloatingPointIee
         Span<T> a = b.A;
         IsaPath path = _net.Path;
         // ∂a/∂θ = W_hh · P^h_(t-1): (G·H x H) · (H x C), the O(H⁴) product of RTRL.
-        Gemm.Multiply(Transpose.None, Transpose.None, gh, c, h, T.One, whh, h, b.P, c, T.Zero, a, c, path: path);
+        Gemm.Multiply(Transpose.None, Transpose.None, gh, c, h, T.One, whh, h, b.P, c, T.Zero, a, c, _threads, path);
         bool gru = b.Cell == CellType.Gru;
         if (l > 0)
         {
@@ -338,8 +342,8 @@ public sealed class RtrlGradient<T> where T : unmanaged, IBinaryFloatingPointIee
             // side apart: r multiplies only its hidden side.
             ReadOnlySpan<T> pBelow = _layers[l - 1].P;
             int summed = gru ? 2 * h : gh;
-            Gemm.Multiply(Transpose.None, Transpose.None, summed, cb, inSize, T.One, wih, inSize, pBelow, cb, T.One, a, c, path: path);
-            if (gru) Gemm.Multiply(Transpose.None, Transpose.None, h, cb, inSize, T.One, wih.Slice(2 * h * inSize), inSize, pBelow, cb, T.Zero, b.InputN, cb, path: path);
+            Gemm.Multiply(Transpose.None, Transpose.None, summed, cb, inSize, T.One, wih, inSize, pBelow, cb, T.One, a, c, _threads, path);
+            if (gru) Gemm.Multiply(Transpose.None, Transpose.None, h, cb, inSize, T.One, wih.Slice(2 * h * inSize), inSize, pBelow, cb, T.Zero, b.InputN, cb, _threads, path);
         }
         // + the immediate Jacobian: row j gets x_t at weight_ih[j, :], h_(t-1) at weight_hh[j, :], 1 at both biases
         // (GRU's n rows: the hidden side only, the input side is added after r scales the row).

@@ -8,7 +8,7 @@ public sealed record RtrlOptions
 {
     /// <summary>
     /// k: update the weights after every k steps with the gradient accumulated over them (default 1: every step, the
-    /// fully online "real-time" algorithm of Williams and Zipser, section 2; k &gt; 1 is their batched variant, and k ≥
+    /// fully online "real-time" algorithm of Williams and Zipser; k &gt; 1 accumulates the gradient over k steps, and k ≥
     /// the series length one exact full-sequence gradient per epoch). The sensitivities carry on across updates.
     /// </summary>
     public int UpdateEvery { get; init; } = 1;
@@ -23,7 +23,7 @@ public sealed record RtrlOptions
     /// otherwise); default none.</summary>
     public RegularizationOptions Regularization { get; init; } = RegularizationOptions.None;
 
-    /// <summary>Clip the global norm of each update's gradient to this value (section 2.4); +∞ (default) disables it.</summary>
+    /// <summary>Clip the global norm of each update's gradient to this value (chapter section 2.4); +∞ (default) disables it.</summary>
     public double ClipNorm { get; init; } = double.PositiveInfinity;
 
     /// <summary>Clip each gradient element to ±this value; +∞ (default) disables it.</summary>
@@ -41,6 +41,10 @@ public sealed record RtrlOptions
     /// </summary>
     public long MaxSensitivityBytes { get; init; } = 4L << 30;
 
+    /// <summary>Threads of the sensitivity GEMMs (1 = the caller only, default; 0 = every core). Results are bitwise
+    /// the same for any value; only large H gains (a product below 2^18 multiply-adds stays on the caller).</summary>
+    public int MaxThreads { get; init; } = 1;
+
     /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> (or <see cref="ArgumentNullException"/>) naming the
     /// first invalid option and its value.</summary>
     public void Validate()
@@ -53,6 +57,7 @@ public sealed record RtrlOptions
         if (!(ClipValue > 0)) throw new ArgumentOutOfRangeException(nameof(ClipValue), ClipValue, $"ClipValue must be positive (+∞ disables it); it is {ClipValue}.");
         if (Epochs < 1) throw new ArgumentOutOfRangeException(nameof(Epochs), Epochs, $"Epochs must be at least 1; it is {Epochs}.");
         if (Patience < 0) throw new ArgumentOutOfRangeException(nameof(Patience), Patience, $"Patience must be non-negative (0 disables early stopping); it is {Patience}.");
+        if (MaxThreads < 0) throw new ArgumentOutOfRangeException(nameof(MaxThreads), MaxThreads, $"MaxThreads must be 0 (every core) or positive; it is {MaxThreads}.");
         if (MaxSensitivityBytes < 1) throw new ArgumentOutOfRangeException(nameof(MaxSensitivityBytes), MaxSensitivityBytes, $"MaxSensitivityBytes must be positive; it is {MaxSensitivityBytes}.");
     }
 }

@@ -9,11 +9,11 @@ namespace Rnn.Simd.Alternatives.Rtrl;
 
 /// <summary>
 /// Trains a <see cref="RecurrentNetwork{T}"/> online with real-time recurrent learning (Williams and Zipser 1989,
-/// Neural Computation 1(2), section 2: "the weights are adjusted at each time step" with the exact gradient of that
-/// step's error, which the forward sensitivities of <see cref="RtrlGradient{T}"/> give without any backward pass):
-/// each epoch runs the training series once from a zero state, one stream at a time, and updates the weights with one
-/// of the library's optimisers every <see cref="RtrlOptions.UpdateEvery"/> steps. Validation after each epoch, early
-/// stopping with patience, the best weights kept and restored, as <see cref="Trainer{T}"/> does.
+/// Neural Computation 1(2): the weights change at every time step by the exact gradient of that step's error, which
+/// the forward sensitivities of <see cref="RtrlGradient{T}"/> give without any backward pass). Each epoch runs the
+/// training series once from a zero state, one stream at a time, and updates the weights with one of the library's
+/// optimisers every <see cref="RtrlOptions.UpdateEvery"/> steps. Validation after each epoch, early stopping with
+/// patience, the best weights kept and restored, as <see cref="Trainer{T}"/> does.
 /// </summary>
 /// <typeparam name="T">float or double.</typeparam>
 /// <remarks>
@@ -62,7 +62,7 @@ public sealed class RtrlTrainer<T> : INetworkTrainer<T> where T : unmanaged, IBi
         _options = options ?? new RtrlOptions();
         _options.Validate();
         _net = network;
-        _rtrl = new RtrlGradient<T>(network, _options.MaxSensitivityBytes);
+        _rtrl = new RtrlGradient<T>(network, _options.MaxSensitivityBytes, _options.MaxThreads);
         RegularizationPlan regularization = _options.Regularization.Resolve(network.Layout);
         _optimizer = OptimizerFactory.Create<T>(_options.Optimizer, network.Parameters.Length, regularization, network.Path);
         _optimizer.ClipValue = _options.ClipValue;
