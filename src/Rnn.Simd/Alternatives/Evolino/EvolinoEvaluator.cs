@@ -19,18 +19,21 @@ internal sealed class EvolinoEvaluator<T> : ICandidateEvaluator where T : unmana
 {
     private readonly RecurrentNetwork<T> _net;
     private readonly NetworkState<T> _state;
-    private readonly T[] _output, _features, _beta;
+    private readonly T[] _output, _features, _beta, _input;
     private readonly RidgeReadout[] _ridges;
     private readonly int _hiddenLength, _top, _readoutWeight, _readoutBias;
     private readonly double _lambda;
     private readonly int _washout;
+    private readonly bool _closedLoop;
     private SequenceData<T>? _data;
     private int _fitSteps;
 
     /// <summary>Evaluates on <paramref name="network"/> itself (the trainer's own, for validation and the final install)
     /// or, with <paramref name="copy"/>, on a private copy of it (a worker's).</summary>
-    public EvolinoEvaluator(RecurrentNetwork<T> network, bool copy, int washout, double ridge)
+    public EvolinoEvaluator(RecurrentNetwork<T> network, bool copy, int washout, double ridge, bool closedLoop = false)
     {
+        _closedLoop = closedLoop;
+        _input = new T[network.Architecture.InputSize];
         _net = copy ? new RecurrentNetwork<T>(network.Architecture, 0, network.Path) : network;
         _state = _net.CreateState(1);
         NetworkArchitecture a = network.Architecture;
@@ -110,7 +113,8 @@ internal sealed class EvolinoEvaluator<T> : ICandidateEvaluator where T : unmana
         return true;
     }
 
-    /// <summary>Runs on over the held-out part from the current state; its weighted MSE (0 when every weight there is 0).</summary>
+    /// <summary>Runs on over the held-out part from the current state; its weighted MSE (0 when every weight there is 0).
+    /// Closed loop: from the part's second step on, the first O inputs are the outputs of the step before.</summary>
     private double HoldoutLoss()
     {
         SequenceData<T> data = _data!;
@@ -118,7 +122,9 @@ internal sealed class EvolinoEvaluator<T> : ICandidateEvaluator where T : unmana
         double sum = 0, weightSum = 0;
         for (int t = _fitSteps; t < data.Steps; t++)
         {
-            _net.Step(data.Inputs.AsSpan(t * inSize, inSize), _output, _state);
+            data.Inputs.AsSpan(t * inSize, inSize).CopyTo(_input);
+            if (_closedLoop && t > _fitSteps) _output.AsSpan(0, o).CopyTo(_input);
+            _net.Step(_input, _output, _state);
             for (int j = 0; j < o; j++)
             {
                 double d = double.CreateTruncating(_output[j]) - double.CreateTruncating(data.Targets[t * o + j]);

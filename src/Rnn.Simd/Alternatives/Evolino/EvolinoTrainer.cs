@@ -47,6 +47,14 @@ public sealed record EvolinoOptions
     /// system positive definite when hidden units saturate together). ≥ 0.</summary>
     public double Ridge { get; init; } = 1e-6;
 
+    /// <summary>
+    /// Whether the held-out part runs closed loop (default false): from its second step on, the network's previous
+    /// outputs replace the first O inputs, so the fitness measures free-running generation, as in the paper's
+    /// generation tasks (superimposed sines, Mackey-Glass), where input t is target t - 1. Needs I ≥ O. The readout is
+    /// fitted teacher-forced either way.
+    /// </summary>
+    public bool ClosedLoopHoldout { get; init; }
+
     /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> naming the first invalid option.</summary>
     public void Validate()
     {
@@ -109,6 +117,8 @@ public sealed class EvolinoTrainer<T> : INetworkTrainer<T>, IGenerationHost wher
         _options = options ?? new EvolinoOptions();
         _options.Validate();
         _net = network;
+        if (_options.ClosedLoopHoldout && network.Architecture.InputSize < network.Architecture.OutputSize)
+            throw new ArgumentException($"A closed-loop held-out part feeds the {network.Architecture.OutputSize} outputs back as the first inputs; the network has only {network.Architecture.InputSize}.", nameof(options));
         _hidden = EvolinoEvaluator<T>.HiddenLength(network);
         _variant = new CmaEsOptions { Variant = _options.Variant }.Resolve(_hidden);
         if (_variant == CmaEsVariant.Full && _hidden > CmaEsTrainerOptions.MaxFullDimension)
@@ -116,8 +126,8 @@ public sealed class EvolinoTrainer<T> : INetworkTrainer<T>, IGenerationHost wher
         _lambda = _options.PopulationSize ?? 4 + (int)Math.Floor(3 * Math.Log(_hidden));
         int threads = ParallelPopulation.ResolveThreads(_options.Threads, _lambda);
         _workers = new EvolinoEvaluator<T>[threads];
-        for (int w = 0; w < threads; w++) _workers[w] = new EvolinoEvaluator<T>(network, copy: true, _options.Washout, _options.Ridge);
-        _own = new EvolinoEvaluator<T>(network, copy: false, _options.Washout, _options.Ridge);
+        for (int w = 0; w < threads; w++) _workers[w] = new EvolinoEvaluator<T>(network, copy: true, _options.Washout, _options.Ridge, _options.ClosedLoopHoldout);
+        _own = new EvolinoEvaluator<T>(network, copy: false, _options.Washout, _options.Ridge, _options.ClosedLoopHoldout);
         _population = new ParallelPopulation(_workers, _lambda);
         _state = network.CreateState(1);
         _output = new T[network.Architecture.OutputSize];
