@@ -8,7 +8,7 @@ namespace Rnn.Simd.Alternatives.Evolino;
 
 /// <summary>
 /// One Evolino candidate on this evaluator's own copy of the network (Schmidhuber, Wierstra, Gagliolo and Gomez 2007,
-/// section 2): θ sets every parameter but the readout; the training sequence's fit part is run from a zero state, the
+/// the Evolino scheme): θ sets every parameter but the readout; the training sequence's fit part is run from a zero state, the
 /// top layer's hidden states h_t after the washout are collected as rows [h_t; 1] with their targets and target
 /// weights, the linear readout is fitted in closed form by ridge regression (<see cref="RidgeReadout"/>, one per output
 /// column so that per-output target weights are respected, the bias column unregularised), written into the readout

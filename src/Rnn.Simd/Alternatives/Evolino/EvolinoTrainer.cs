@@ -71,7 +71,7 @@ public sealed record EvolinoOptions
 
 /// <summary>
 /// Evolino (Schmidhuber, Wierstra, Gagliolo and Gomez 2007, "Training Recurrent Networks by Evolino", Neural
-/// Computation 19(3), section 2): evolution of the non-linear hidden weights, and the linear readout computed for each
+/// Computation 19(3)): evolution of the non-linear hidden weights, and the linear readout computed for each
 /// candidate in closed form. Here the evolution is <see cref="CmaEs"/> (the issue allows it in place of the paper's
 /// Enforced SubPopulations) over every parameter except <c>readout.weight</c> and <c>readout.bias</c>, and the readout
 /// is a ridge regression over [h_top; 1] (<see cref="Readout.RidgeReadout"/>; λ → 0 is the paper's pseudo-inverse).

@@ -66,9 +66,10 @@ public sealed record CmaEsOptions
 /// c_σ = (μ_eff + 2) / (n + μ_eff + 5), d_σ = 1 + 2 max(0, √((μ_eff - 1)/(n + 1)) - 1) + c_σ, c_c = (4 + μ_eff/n) /
 /// (n + 4 + 2μ_eff/n), c_1 = 2 / ((n + 1.3)² + μ_eff), c_μ = min(1 - c_1, 2(μ_eff - 2 + 1/μ_eff) / ((n + 2)² + μ_eff)).
 /// E‖N(0, I)‖ ≈ √n (1 - 1/(4n) + 1/(21n²)). The full model's eigendecomposition (cyclic Jacobi, in double) is refreshed
-/// every max(1, ⌊1 / (10 n (c_1 + c_μ))⌋) generations (section B.2's lazy update, O(n²) per sample on average).
+/// every max(1, ⌊1 / (10 n (c_1 + c_μ))⌋) generations (the tutorial's lazy update of B and D, O(n²) per sample on average).
 /// </para>
-/// <para>Every random number is drawn in <see cref="Ask"/> on the caller's thread; nothing allocates after construction.</para>
+/// <para>Equation numbers are those of the tutorial's Appendix A summary (arXiv:1604.00772). Every random number is drawn in
+/// <see cref="Ask"/> on the caller's thread; nothing allocates after construction.</para>
 /// </remarks>
 public sealed class CmaEs : IPopulationOptimizer
 {
@@ -228,7 +229,7 @@ public sealed class CmaEs : IPopulationOptimizer
     }
 
     /// <summary>False once C's condition number exceeds 1e14 or σ·√(max eigenvalue) is no longer a positive finite
-    /// number (the tutorial's advice, section B.3): further generations would be numerically meaningless.</summary>
+    /// number (the limit pycma and purecma stop at): further generations would be numerically meaningless.</summary>
     public bool CanContinue => _canContinue;
 
     /// <inheritdoc/>

@@ -33,7 +33,7 @@ public sealed record RandomSearchOptions
 /// <summary>
 /// Random guessing: every candidate is drawn afresh, independently of all before it, from a fixed distribution around a
 /// fixed center, and the best one seen is kept. The baseline the chapter names for training all the weights of a
-/// recurrent network without gradients (Hochreiter and Schmidhuber 1997, "Long Short-Term Memory", section 5: random
+/// recurrent network without gradients (Hochreiter and Schmidhuber 1997, "Long Short-Term Memory", its experiments: random
 /// weight guessing solves some long-time-lag benchmarks faster than the gradient methods of the day). Nothing adapts:
 /// <see cref="Tell"/> only records the best.
 /// </summary>

@@ -54,7 +54,7 @@ public sealed record RandomSearchTrainerOptions
 
 /// <summary>
 /// The chapter's random-guess baseline for training all the weights of a network without gradients (Hochreiter and
-/// Schmidhuber 1997, section 5, "random weight guessing"): draw every parameter at random (<see cref="RandomSearch"/>),
+/// Schmidhuber 1997, its "random weight guessing" comparison): draw every parameter at random (<see cref="RandomSearch"/>),
 /// evaluate the forward-only weighted MSE on the training sequence, keep the best. Same loop, parallel evaluation,
 /// validation selection and determinism as <see cref="CmaEsTrainer{T}"/>; a generation is just a batch of guesses.
 /// </summary>

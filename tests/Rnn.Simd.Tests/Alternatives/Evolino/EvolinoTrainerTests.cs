@@ -161,14 +161,14 @@ public class EvolinoTrainerTests(ITestOutputHelper output)
         new(d.Inputs.Select(v => (float)v).ToArray(), d.Targets.Select(v => (float)v).ToArray(), d.InputSize, d.OutputSize, d.TargetWeights!.Select(v => (float)v).ToArray());
 
     /// <summary>
-    /// The paper's multiple superimposed oscillators task (Schmidhuber, Wierstra, Gagliolo and Gomez 2007, section 4.2,
+    /// The paper's multiple superimposed oscillators task (Schmidhuber, Wierstra, Gagliolo and Gomez 2007,
     /// "double sine"): s(t) = sin(0.2t) + sin(0.311t). Training is teacher-forced one-step prediction (input s(t-1),
     /// target s(t)) over t = 1..400 with a washout of 100; test is free-running generation (the network's output fed
     /// back as its next input) over t = 401..700, the NRMSE = RMSE / std of the test targets. LSTM with 10 cells, as in
     /// the paper; CMA-ES (sep-CMA-ES: 520 evolved parameters) instead of ESP. The held-out quarter of the training part
     /// runs closed loop, so the fitness measures generation. Small initial weights (PyTorch's initialisation scaled by
     /// 0.1, the network near its linear regime, where sums of sines are generated) and σ0 = 0.05.
-    /// Measured here (seed 1, 600 generations, 13200 evaluations, about 8 s on one Zen 4 core shared with other work):
+    /// Measured here (seed 1, 600 generations, 13200 evaluations, 8-19 s on this 2-core AMD EPYC (Zen 4) machine shared with other builds):
     /// free-running test NRMSE 0.069; seed 2: 0.030; seed 3 stays in a poor basin (1.4) at this budget; seed 1 with
     /// 1500 generations: 0.015 (21 s).
     /// </summary>

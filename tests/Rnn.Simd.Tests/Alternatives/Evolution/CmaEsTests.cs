@@ -75,7 +75,7 @@ public class CmaEsTests(ITestOutputHelper output)
     [Fact]
     public void Separable_OnTheSeparableEllipsoid_ReachesTarget_FasterThanFull()
     {
-        // Ros and Hansen (2008), Fig. 2: on the axis-parallel ellipsoid sep-CMA-ES learns the scaling (n + 2)/3 times
+        // Ros and Hansen (2008): on the axis-parallel ellipsoid sep-CMA-ES learns the scaling (n + 2)/3 times
         // faster, so it needs fewer evaluations than the full model, which must learn n(n+1)/2 entries.
         long sep = MedianEvaluations(Ellipsoid, 10, 0.5, CmaEsVariant.Separable);
         long full = MedianEvaluations(Ellipsoid, 10, 0.5, CmaEsVariant.Full);
