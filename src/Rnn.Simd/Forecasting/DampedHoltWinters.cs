@@ -163,12 +163,16 @@ public sealed class DampedHoltWinters
     /// <summary>
     /// The damped Holt-Winters forecasts of <paramref name="windows"/> in its T x O layout (original units), like the
     /// other <see cref="Baselines"/>: for each target column a model fitted on the series' times
-    /// [<paramref name="train"/>.Start, <paramref name="train"/>.End) (the training part), then run through the series
-    /// with those parameters; the row of input time t and horizon step k gets ŷ_{t+k|t}.
+    /// [<paramref name="train"/>.Start, <paramref name="train"/>.End) (the training part, <see cref="FitTargets"/>),
+    /// then run through the series with those parameters; the row of input time t and horizon step k gets ŷ_{t+k|t}.
     /// </summary>
     /// <exception cref="SeriesTooShortException">The training part is shorter than two seasons.</exception>
     /// <exception cref="ArgumentException">A row's origin precedes the training part.</exception>
-    public static float[] Forecast(ForecastWindows windows, int season, TimeRange train)
+    public static float[] Forecast(ForecastWindows windows, int season, TimeRange train) => Forecast(windows, FitTargets(windows, season, train), train);
+
+    /// <summary>One model per target column of <paramref name="windows"/> (in <see cref="ForecastWindows.TargetColumns"/> order), fitted on the times <paramref name="train"/> of its series, masked times left out.</summary>
+    /// <exception cref="SeriesTooShortException">The training part is shorter than two seasons.</exception>
+    public static DampedHoltWinters[] FitTargets(ForecastWindows windows, int season, TimeRange train)
     {
         ArgumentNullException.ThrowIfNull(windows);
         if (train.End > windows.Series.Length) throw new ArgumentOutOfRangeException(nameof(train), train, "The training range reaches past the series.");
@@ -176,25 +180,39 @@ public sealed class DampedHoltWinters
             throw new SeriesTooShortException(string.Create(CultureInfo.InvariantCulture,
                 $"ETS(A,Ad,A) with season {season} needs a training part of at least {MinimumLength(season)} steps (two seasons); it has {train.Length}."),
                 MinimumLength(season), train.Length, nameof(train));
-        if (windows.FirstTime < train.Start)
-            throw new ArgumentException($"The windows start at input time {windows.FirstTime}, before the training range {train}.", nameof(windows));
-        int o = windows.OutputSize, c = windows.Series.ColumnCount;
-        var result = new float[windows.Length * o];
         IReadOnlyList<int> targets = windows.TargetColumns;
-        int n = windows.Series.Length - train.Start;
-        var y = new double[n];
+        var models = new DampedHoltWinters[targets.Count];
+        var y = new double[train.Length];
         for (int jt = 0; jt < targets.Count; jt++)
         {
-            ReadOnlySpan<float> v = windows.Series.Values;
-            for (int t = 0; t < n; t++) y[t] = v[(train.Start + t) * c + targets[jt]];
-            DampedHoltWinters model = FitCore(y.AsSpan(0, train.Length), season, windows.Mask, train.Start);
+            Column(windows.Series, targets[jt], train.Start, y);
+            models[jt] = FitCore(y, season, windows.Mask, train.Start);
+        }
+        return models;
+    }
+
+    /// <summary>As <see cref="Forecast(ForecastWindows, int, TimeRange)"/> with models already fitted (<see cref="FitTargets"/> on the same <paramref name="train"/>).</summary>
+    public static float[] Forecast(ForecastWindows windows, IReadOnlyList<DampedHoltWinters> models, TimeRange train)
+    {
+        ArgumentNullException.ThrowIfNull(windows);
+        ArgumentNullException.ThrowIfNull(models);
+        IReadOnlyList<int> targets = windows.TargetColumns;
+        if (models.Count != targets.Count) throw new ArgumentException($"One model per target column is needed ({targets.Count}); got {models.Count}.", nameof(models));
+        if (windows.FirstTime < train.Start)
+            throw new ArgumentException($"The windows start at input time {windows.FirstTime}, before the training range {train}.", nameof(windows));
+        int o = windows.OutputSize;
+        var result = new float[windows.Length * o];
+        var y = new double[windows.Series.Length - train.Start];
+        for (int jt = 0; jt < targets.Count; jt++)
+        {
+            Column(windows.Series, targets[jt], train.Start, y);
             // The outputs of this target column: their horizon steps, in output order.
             var outputs = new List<int>();
             for (int k = 0; k < o; k++)
                 if (windows.TargetColumn(k) == targets[jt]) outputs.Add(k);
             var steps = new int[outputs.Count];
             for (int i = 0; i < steps.Length; i++) steps[i] = windows.HorizonStep(outputs[i]);
-            double[] f = model.ForecastFromEveryOrigin(y, steps, windows.Mask, train.Start);
+            double[] f = models[jt].ForecastFromEveryOrigin(y, steps, windows.Mask, train.Start);
             for (int r = 0; r < windows.Length; r++)
             {
                 int t = windows.FirstTime + r - train.Start;
@@ -204,7 +222,14 @@ public sealed class DampedHoltWinters
         return result;
     }
 
-    /// <summary>Metrics of <see cref="Forecast"/> on the windows' included targets (original units).</summary>
+    private static void Column(TimeSeries series, int column, int start, Span<double> destination)
+    {
+        ReadOnlySpan<float> v = series.Values;
+        int c = series.ColumnCount;
+        for (int t = 0; t < destination.Length; t++) destination[t] = v[(start + t) * c + column];
+    }
+
+    /// <summary>Metrics of <see cref="Forecast(ForecastWindows, int, TimeRange)"/> on the windows' included targets (original units).</summary>
     public static ForecastMetrics Evaluate(ForecastWindows windows, int season, TimeRange train) => windows.Evaluate(Forecast(windows, season, train));
 
     // The error-correction recursions over y; returns Σ ε² over unmasked t and, when asked, stores (ℓ_t, b_t) and s_t
