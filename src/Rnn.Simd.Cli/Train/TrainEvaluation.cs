@@ -48,7 +48,9 @@ public sealed record TrainEvaluation(ForecastScore Model, IReadOnlyList<Forecast
     /// <summary>
     /// Scores the outcome's test predictions and the baselines: persistence and seasonal naive at each season, and
     /// damped Holt-Winters (<see cref="DampedHoltWinters"/>, ETS(A,Ad,A)) at each season it can be fitted for (two
-    /// seasons in the training part; ETS(A,Ad,N) when none can), fitted on the training part only. Every baseline is
+    /// seasons in the training part; ETS(A,Ad,N) when none can), fitted on the training part only by the mean squared
+    /// error at the scored horizon steps (<see cref="DampedHoltWinters.FitForHorizon"/>: the one-step likelihood gives
+    /// α ≈ β ≈ 1 on smooth hourly data, useless a day ahead). Every baseline is
     /// also scored on the validation part, and the best there is <see cref="Best"/>, against which the model's skill
     /// is reported on the test part (the test part never chooses).
     /// </summary>
@@ -97,7 +99,7 @@ public sealed record TrainEvaluation(ForecastScore Model, IReadOnlyList<Forecast
     // One ETS model per target column fitted on the training part, forecasting both parts from every origin.
     private static ForecastScore EtsScore(ForecastWindows test, ForecastWindows validation, int season, TimeRange train)
     {
-        DampedHoltWinters[] models = DampedHoltWinters.FitTargets(test, season, train);
+        DampedHoltWinters[] models = DampedHoltWinters.FitTargets(test, season, train, forHorizon: true);
         float[] t = DampedHoltWinters.Forecast(test, models, train);
         float[] v = DampedHoltWinters.Forecast(validation, models, train);
         return Score(test, "ets", season, t) with { ValidationNrmse = validation.Evaluate(v).Nrmse, Ets = models[0].Parameters };

@@ -34,7 +34,7 @@ public readonly record struct EtsParameters(double Alpha, double Beta, double Ga
 /// ŷ_{t+k|t} = ℓ_t + (φ + φ² + … + φ^k) b_t + s_{t+k−m(⌊(k−1)/m⌋+1)}
 /// </code>
 /// A season m ≤ 1 gives the non-seasonal ETS(A,Ad,N) (no s term, γ = 0).
-/// <para><b>Fit</b> (<see cref="Fit"/>): on the training part only, α, β, γ, φ minimise the sum of squared one-step
+/// <para><b>Fit</b> (<see cref="Fit"/>; <see cref="FitForHorizon"/> for the h-step criterion): on the training part only, α, β, γ, φ minimise the sum of squared one-step
 /// errors Σ ε_t², which for additive errors and fixed initial states is the maximum-likelihood estimate (FPP3 §8.6:
 /// L* = n log Σ ε_t²). They are searched by Nelder-Mead in double over an unconstrained transform that maps onto the
 /// bounds of <see cref="EtsParameters"/> (α = σ(u₀), β = α σ(u₁), γ = (1 − α) σ(u₂), φ = 0.8 + 0.18 σ(u₃)).
@@ -90,27 +90,75 @@ public sealed class DampedHoltWinters
     /// <param name="season">m (≤ 1: non-seasonal).</param>
     /// <param name="mask">Excluded times (indices into <paramref name="train"/>), or null.</param>
     /// <exception cref="SeriesTooShortException">Fewer than <see cref="MinimumLength"/> observations.</exception>
-    public static DampedHoltWinters Fit(ReadOnlySpan<double> train, int season, TimeMask? mask = null) => FitCore(train, season, mask ?? TimeMask.None, 0);
+    public static DampedHoltWinters Fit(ReadOnlySpan<double> train, int season, TimeMask? mask = null) => FitCore(train, season, mask ?? TimeMask.None, 0, []);
 
-    // maskOffset: the mask's time of train[0].
-    private static DampedHoltWinters FitCore(ReadOnlySpan<double> train, int season, TimeMask m, int maskOffset)
+    /// <summary>
+    /// Fits α, β, γ, φ on <paramref name="train"/> by the in-sample mean squared error of the forecasts
+    /// <paramref name="horizonSteps"/> steps ahead from every origin (the "amse" criterion of Hyndman's <c>ets</c>,
+    /// over the steps given rather than 1..n), instead of the one-step likelihood: the likelihood of a smooth
+    /// high-frequency series is maximal near α = β = 1, which tracks the last step's slope and extrapolates it badly
+    /// a day ahead. <see cref="TrainingSse"/> stays the one-step SSE.
+    /// </summary>
+    /// <param name="train">The training observations.</param>
+    /// <param name="season">m (≤ 1: non-seasonal).</param>
+    /// <param name="horizonSteps">The steps k ≥ 1 whose errors are minimised (e.g. h for a single-step forecast); empty for the likelihood.</param>
+    /// <param name="mask">Excluded times, or null.</param>
+    public static DampedHoltWinters FitForHorizon(ReadOnlySpan<double> train, int season, ReadOnlySpan<int> horizonSteps, TimeMask? mask = null) =>
+        FitCore(train, season, mask ?? TimeMask.None, 0, horizonSteps.ToArray());
+
+    // maskOffset: the mask's time of train[0]; steps: the horizon criterion's steps, or empty for the one-step SSE.
+    private static DampedHoltWinters FitCore(ReadOnlySpan<double> train, int season, TimeMask m, int maskOffset, int[] steps)
     {
+        foreach (int k in steps)
+            if (k < 1) throw new ArgumentOutOfRangeException(nameof(steps), k, "A horizon step must be at least 1.");
         double[] y = train.ToArray();
         (double level, double trend, double[] seasonal) = InitialStates(y, season);
         bool seasonalModel = season > 1;
-        double Sse(double[] u)
+        int mm = Math.Max(season, 1);
+        var states = new double[y.Length * 2];
+        var seasonalStates = new double[y.Length + mm];
+        double Criterion(double[] u)
         {
             EtsParameters p = FromUnconstrained(u, seasonalModel);
-            return Filter(y, season, p, level, trend, seasonal, m, maskOffset, null, out _);
+            if (steps.Length == 0) return Filter(y, season, p, level, trend, seasonal, m, maskOffset, null, out _);
+            Filter(y, season, p, level, trend, seasonal, m, maskOffset, (states, seasonalStates), out _);
+            return HorizonSse(y, season, p.Phi, states, seasonalStates, steps, m, maskOffset);
         }
-        (double[] best, double _) = NelderMead.Minimize(Sse, [0, 0, seasonalModel ? 0 : -30, 0], 1.0, MaxEvaluations, 1e-10);
+        (double[] best, double _) = NelderMead.Minimize(Criterion, [0, seasonalModel ? -2 : 0, seasonalModel ? 0 : -30, 0], 1.0, MaxEvaluations, 1e-10);
         EtsParameters fitted = FromUnconstrained(best, seasonalModel);
         double sse = Filter(y, season, fitted, level, trend, seasonal, m, maskOffset, null, out int count);
         return new DampedHoltWinters(season, fitted, level, trend, seasonal, sse, count);
     }
 
+    // Σ over origins t and steps k of (y_{t+k} − ŷ_{t+k|t})², targets inside y and unmasked, divided by their count.
+    private static double HorizonSse(double[] y, int season, double phi, double[] states, double[] seasonal, int[] steps, TimeMask mask, int maskOffset)
+    {
+        int n = y.Length, m = Math.Max(season, 1);
+        double sum = 0;
+        long count = 0;
+        foreach (int k in steps)
+        {
+            double damped = 0, power = 1;
+            for (int j = 1; j <= k; j++)
+            {
+                power *= phi;
+                damped += power;
+            }
+            int back = season > 1 ? k - season * ((k - 1) / season + 1) + m : 0;
+            for (int t = 0; t + k < n; t++)
+            {
+                if (mask.IsExcluded(t + k + maskOffset)) continue;
+                double f = states[2 * t] + damped * states[2 * t + 1] + (season > 1 ? seasonal[t + back] : 0);
+                double e = y[t + k] - f;
+                sum += e * e;
+                count++;
+            }
+        }
+        return count == 0 || !double.IsFinite(sum) ? double.PositiveInfinity : sum / count;
+    }
+
     /// <summary>A model with given parameters and the heuristic initial states of <paramref name="train"/> (for tests and for comparison with other software).</summary>
-    /// <exception cref="ArgumentOutOfRangeException">A parameter outside the bounds of <see cref="EtsParameters"/>.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A parameter outside the (closed) bounds of <see cref="EtsParameters"/>.</exception>
     public static DampedHoltWinters WithParameters(ReadOnlySpan<double> train, int season, EtsParameters parameters, TimeMask? mask = null)
     {
         CheckBounds(parameters, season > 1);
@@ -168,11 +216,16 @@ public sealed class DampedHoltWinters
     /// </summary>
     /// <exception cref="SeriesTooShortException">The training part is shorter than two seasons.</exception>
     /// <exception cref="ArgumentException">A row's origin precedes the training part.</exception>
-    public static float[] Forecast(ForecastWindows windows, int season, TimeRange train) => Forecast(windows, FitTargets(windows, season, train), train);
+    public static float[] Forecast(ForecastWindows windows, int season, TimeRange train, bool forHorizon = false) =>
+        Forecast(windows, FitTargets(windows, season, train, forHorizon), train);
 
-    /// <summary>One model per target column of <paramref name="windows"/> (in <see cref="ForecastWindows.TargetColumns"/> order), fitted on the times <paramref name="train"/> of its series, masked times left out.</summary>
+    /// <summary>
+    /// One model per target column of <paramref name="windows"/> (in <see cref="ForecastWindows.TargetColumns"/> order),
+    /// fitted on the times <paramref name="train"/> of its series, masked times left out: by the one-step likelihood, or
+    /// with <paramref name="forHorizon"/> by the mean squared error at the windows' horizon steps (<see cref="FitForHorizon"/>).
+    /// </summary>
     /// <exception cref="SeriesTooShortException">The training part is shorter than two seasons.</exception>
-    public static DampedHoltWinters[] FitTargets(ForecastWindows windows, int season, TimeRange train)
+    public static DampedHoltWinters[] FitTargets(ForecastWindows windows, int season, TimeRange train, bool forHorizon = false)
     {
         ArgumentNullException.ThrowIfNull(windows);
         if (train.End > windows.Series.Length) throw new ArgumentOutOfRangeException(nameof(train), train, "The training range reaches past the series.");
@@ -183,15 +236,17 @@ public sealed class DampedHoltWinters
         IReadOnlyList<int> targets = windows.TargetColumns;
         var models = new DampedHoltWinters[targets.Count];
         var y = new double[train.Length];
+        int[] steps = forHorizon ? new int[windows.Options.StepsPerRow] : [];
+        for (int k = 0; k < steps.Length; k++) steps[k] = windows.Mode == TargetMode.SingleStep ? windows.Horizon : k + 1;
         for (int jt = 0; jt < targets.Count; jt++)
         {
             Column(windows.Series, targets[jt], train.Start, y);
-            models[jt] = FitCore(y, season, windows.Mask, train.Start);
+            models[jt] = FitCore(y, season, windows.Mask, train.Start, steps);
         }
         return models;
     }
 
-    /// <summary>As <see cref="Forecast(ForecastWindows, int, TimeRange)"/> with models already fitted (<see cref="FitTargets"/> on the same <paramref name="train"/>).</summary>
+    /// <summary>As <see cref="Forecast(ForecastWindows, int, TimeRange, bool)"/> with models already fitted (<see cref="FitTargets"/> on the same <paramref name="train"/>).</summary>
     public static float[] Forecast(ForecastWindows windows, IReadOnlyList<DampedHoltWinters> models, TimeRange train)
     {
         ArgumentNullException.ThrowIfNull(windows);
@@ -229,8 +284,9 @@ public sealed class DampedHoltWinters
         for (int t = 0; t < destination.Length; t++) destination[t] = v[(start + t) * c + column];
     }
 
-    /// <summary>Metrics of <see cref="Forecast(ForecastWindows, int, TimeRange)"/> on the windows' included targets (original units).</summary>
-    public static ForecastMetrics Evaluate(ForecastWindows windows, int season, TimeRange train) => windows.Evaluate(Forecast(windows, season, train));
+    /// <summary>Metrics of <see cref="Forecast(ForecastWindows, int, TimeRange, bool)"/> on the windows' included targets (original units).</summary>
+    public static ForecastMetrics Evaluate(ForecastWindows windows, int season, TimeRange train, bool forHorizon = false) =>
+        windows.Evaluate(Forecast(windows, season, train, forHorizon));
 
     // The error-correction recursions over y; returns Σ ε² over unmasked t and, when asked, stores (ℓ_t, b_t) and s_t
     // (seasonal[t + m]; seasonal[0..m) the initial states) after each observation.
@@ -312,12 +368,13 @@ public sealed class DampedHoltWinters
 
     private static double Sigmoid(double x) => 1 / (1 + Math.Exp(-x));
 
+    // The closure of FPP3's open bounds (the logistic transform reaches an edge in floating point when it saturates).
     private static void CheckBounds(EtsParameters p, bool seasonal)
     {
-        if (!(p.Alpha > 0 && p.Alpha < 1)) throw new ArgumentOutOfRangeException(nameof(p), p.Alpha, "α must lie in (0, 1).");
-        if (!(p.Beta >= 0 && p.Beta < p.Alpha)) throw new ArgumentOutOfRangeException(nameof(p), p.Beta, "β must lie in [0, α).");
-        if (seasonal ? !(p.Gamma >= 0 && p.Gamma < 1 - p.Alpha) : p.Gamma != 0)
-            throw new ArgumentOutOfRangeException(nameof(p), p.Gamma, seasonal ? "γ must lie in [0, 1 − α)." : "γ must be 0 without a season.");
+        if (!(p.Alpha >= 0 && p.Alpha <= 1)) throw new ArgumentOutOfRangeException(nameof(p), p.Alpha, "α must lie in [0, 1].");
+        if (!(p.Beta >= 0 && p.Beta <= p.Alpha)) throw new ArgumentOutOfRangeException(nameof(p), p.Beta, "β must lie in [0, α].");
+        if (seasonal ? !(p.Gamma >= 0 && p.Gamma <= 1 - p.Alpha) : p.Gamma != 0)
+            throw new ArgumentOutOfRangeException(nameof(p), p.Gamma, seasonal ? "γ must lie in [0, 1 − α]." : "γ must be 0 without a season.");
         if (!(p.Phi >= EtsParameters.MinPhi && p.Phi <= EtsParameters.MaxPhi))
             throw new ArgumentOutOfRangeException(nameof(p), p.Phi, "φ must lie in [0.8, 0.98].");
     }

@@ -20,8 +20,8 @@ public sealed record SeasonCandidate(int Period, string Name, double Acf, double
 /// <para><b>Rule</b> (<see cref="Detect"/>): the training part is detrended by least squares (a line), so that a trend
 /// does not make every lag look correlated, and its sample autocorrelation r(k) = Σ (x_t − x̄)(x_{t+k} − x̄) / Σ (x_t − x̄)²
 /// (Box &amp; Jenkins; Hyndman &amp; Athanasopoulos, FPP3 §2.8) is computed at the lag m and at ⌊m/2⌋. A candidate is
-/// confirmed when m is at most a third of the training part (so that r(m) rests on at least two full seasons of
-/// pairs), r(m) ≥ <see cref="MinAcf"/>, and r(m) − r(⌊m/2⌋) ≥ <see cref="MinContrast"/>: a season repeats after m steps,
+/// confirmed when m is at most half the training part (two whole seasons: r(m) then rests on at least a season of
+/// pairs, and ETS can be initialised), r(m) ≥ <see cref="MinAcf"/>, and r(m) − r(⌊m/2⌋) ≥ <see cref="MinContrast"/>: a season repeats after m steps,
 /// and is unlike itself half a season later (a slow cycle or a random walk has r(m/2) ≥ r(m) and is rejected).</para>
 /// </summary>
 public static class SeasonDetector
@@ -96,9 +96,9 @@ public static class SeasonDetector
     private static SeasonCandidate Check(double[] x, int m, string name)
     {
         if (m < 2) throw new ArgumentOutOfRangeException(nameof(m), m, "A season must be at least 2 steps.");
-        if (3L * m > x.Length)
+        if (2L * m > x.Length)
             return new SeasonCandidate(m, name, double.NaN, double.NaN, false,
-                Invariant($"longer than a third of the training part ({x.Length} steps)"));
+                Invariant($"longer than half the training part ({x.Length} steps)"));
         double r = Autocorrelation(x, m), half = Autocorrelation(x, m / 2);
         string reason = r < MinAcf ? Invariant($"r({m}) = {r:F3} < {MinAcf}")
             : r - half < MinContrast ? Invariant($"r({m}) - r({m / 2}) = {r - half:F3} < {MinContrast}")

@@ -106,6 +106,44 @@ public class DampedHoltWintersTests
                     }
     }
 
+    // The in-sample MSE of the k-step forecasts of the plain component form (an independent evaluation of a criterion).
+    private static double HorizonMse(double[] y, int m, EtsParameters p, int k)
+    {
+        var init = DampedHoltWinters.WithParameters(y, m, p);
+        double[] f = ComponentForm(y, m, p, init.InitialLevel, init.InitialTrend, init.InitialSeasonal, k);
+        double sum = 0;
+        for (int t = 0; t + k < y.Length; t++) sum += (y[t + k] - f[t]) * (y[t + k] - f[t]);
+        return sum / (y.Length - k);
+    }
+
+    [Fact]
+    public void FitForHorizon_MinimisesTheKStepError_BetterThanTheLikelihoodFitAndAGrid()
+    {
+        // A smooth series with a wandering level: the one-step likelihood follows each step's slope, the 9-step criterion does not.
+        var rng = new Random(11);
+        var y = new double[400];
+        double level = 50;
+        for (int t = 0; t < y.Length; t++)
+        {
+            level += rng.NextDouble() - 0.5;
+            y[t] = level + 8 * Math.Sin(2 * Math.PI * t / 12) + 0.2 * (rng.NextDouble() - 0.5);
+        }
+        const int k = 9;
+        DampedHoltWinters horizon = DampedHoltWinters.FitForHorizon(y, 12, [k]);
+        DampedHoltWinters likelihood = DampedHoltWinters.Fit(y, 12);
+        double best = HorizonMse(y, 12, horizon.Parameters, k);
+        Assert.True(best <= HorizonMse(y, 12, likelihood.Parameters, k) * (1 + 1e-9));
+        Assert.True(likelihood.TrainingSse <= horizon.TrainingSse * (1 + 1e-9), "the likelihood fit has the lower one-step SSE");
+        foreach (double a in new[] { 0.05, 0.3, 0.7 })
+            foreach (double bf in new[] { 0.01, 0.5 })
+                foreach (double gf in new[] { 0.05, 0.5 })
+                    foreach (double phi in new[] { 0.8, 0.98 })
+                    {
+                        var q = new EtsParameters(a, a * bf, (1 - a) * gf, phi);
+                        Assert.True(best <= HorizonMse(y, 12, q, k) * (1 + 1e-6), $"grid point {q} beats the fit {horizon.Parameters}");
+                    }
+    }
+
     [Fact]
     public void Fit_MaskedTimes_AreMissingObservations()
     {

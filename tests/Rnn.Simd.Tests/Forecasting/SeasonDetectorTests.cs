@@ -51,14 +51,14 @@ public class SeasonDetectorTests
     }
 
     [Fact]
-    public void Daily_WeekConfirmed_YearRejectedAsLongerThanAThirdOfTheTrainingPart()
+    public void Daily_WeekConfirmed_YearRejectedAsLongerThanHalfTheTrainingPart()
     {
         var y = new float[700];
         for (int t = 0; t < y.Length; t++) y[t] = (float)(t % 7 == 0 ? 10 : 2 + 0.01 * t + 0.3 * Math.Sin(t));
         IReadOnlyList<SeasonCandidate> c = SeasonDetector.Detect(y, Days(1));
         Assert.True(c[0].Confirmed, c[0].Reason);
         Assert.False(c[1].Confirmed);
-        Assert.Contains("third", c[1].Reason, StringComparison.Ordinal);
+        Assert.Contains("half the training part", c[1].Reason, StringComparison.Ordinal);
     }
 
     [Fact]
