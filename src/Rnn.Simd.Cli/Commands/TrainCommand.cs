@@ -36,6 +36,10 @@ public sealed class TrainCommand(CliOutput output) : Command<TrainSettings>
         var progress = new TrainProgress(output, o.Quiet);
 
         LoadedSeries data = SeriesSource.Load(o);
+        // With timestamps, a phase feature of a calendar cycle (day, week, ...) reads the real calendar instead of the index.
+        if (data.Series.Time is { } time) o = o with { Features = o.Features.WithCalendarPhases(time.Period) };
+        else if (o.Features.HasCalendar)
+            throw new CliException($"--features {o.Features}: calendar features read timestamps, and {(data.IsEmbedded ? "the embedded data has none" : $"{data.Name} has no time column")}; use day, week or phaseP instead.");
         ForecastDataset dataset = TrainingRun.CreateDataset(data, o);
         progress.Info(data.Describe());
         progress.Info(FormattableString.Invariant(

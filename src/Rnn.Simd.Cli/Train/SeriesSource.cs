@@ -127,7 +127,7 @@ public static class SeriesSource
             }
             (raw, filledTime) = OnGrid(raw, positions);
         }
-        (TimeSeries series, int dropped) = AggregateSeries(raw, aggregate, file);
+        (TimeSeries series, int dropped) = AggregateSeries(raw.WithTime(axis), aggregate, file);
         return new LoadedSeries(series, TimeMask.None, file, read.Series.ColumnNames[0], aggregate, read.FilledGaps, dropped, IsEmbedded: false)
         {
             Time = axis?.Aggregate(aggregate),
