@@ -247,6 +247,27 @@ public class TimeColumnTests
     }
 
     [Fact]
+    public void PhaseFeatures_BecomeCalendarFeatures_AndTheModelFileEvaluatesTheSame()
+    {
+        using var dir = new TempDir();
+        string path = dir.Write("hourly.csv", Hourly(1200, (t, at) => at.AddHours(5).ToString("s", CultureInfo.InvariantCulture)));
+        string model = dir.File("m.rnn");
+        JsonElement root = TrainJson(out JsonDocument doc, "--data", path, "--features", "value,day,week,lag24", "--out", model);
+        using (doc)
+        {
+            Assert.Equal("value,hourofday,dayofweek,lag24", root.GetProperty("features").GetString());
+            (int code, string stdout, string stderr) = Run("evaluate", "--model", model, "--data", path, "--json", "-q");
+            Assert.True(code == 0, stderr);
+            using JsonDocument eval = JsonDocument.Parse(stdout);
+            Assert.Equal(root.GetProperty("test").GetProperty("nrmse").GetRawText(), eval.RootElement.GetProperty("metrics").GetProperty("nrmse").GetRawText());
+        }
+        (int c2, string o2, string e2) = Run(["train", .. Small, "--features", "value,hourofday"]);
+        Assert.Equal(1, c2);
+        Assert.Equal("", o2);
+        Assert.Contains("calendar features read timestamps, and the embedded data has none", SingleErrorLine(e2), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void TimeOptions_WithoutData_AreUsageErrors()
     {
         (int code, _, string stderr) = Run("train", "--time-column", "time");
