@@ -111,6 +111,6 @@ public sealed partial class TrainSettings
 
     /// <summary>esn: what the readout reads.</summary>
     [CommandOption("--readout <NAME>")]
-    [Description("esn: state-input (the readout over [[state; input; 1]], default) or state (over [state; 1]).")]
+    [Description("esn: state-input (the readout over [[state; input; 1]], default) or state (over [[state; 1]]).")]
     public string? Readout { get; init; }
 }
