@@ -295,7 +295,7 @@ public sealed partial class TrainSettings : DataSettings
             options = null;
             return r;
         }
-        options = options with { Plan = plan! };
+        options = options with { Plan = plan!, Ensemble = ensemble ?? plan!.DefaultEnsemble(data!.Data is null) };
         return ValidationResult.Success();
     }
 
