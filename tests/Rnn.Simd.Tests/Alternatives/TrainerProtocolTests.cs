@@ -16,9 +16,9 @@ namespace Rnn.Simd.Tests.Alternatives;
 /// first 2376 training pairs, the last 300 training pairs are the validation part (selection, early stopping), and
 /// the 266 test hours are scored as in <see cref="EsnProtocolTests"/>. The figures (test MSE in original units, NRMSE,
 /// training time) go to the test output: <c>dotnet test tests/Rnn.Simd.Tests -c Release --filter
-/// "FullyQualifiedName~TrainerProtocolTests" --logger "console;verbosity=detailed"</c>. Each case asserts what any
-/// trained forecaster must do there: a test MSE below the variance of the test targets (better than forecasting
-/// their mean).
+/// "FullyQualifiedName~TrainerProtocolTests" --logger "console;verbosity=detailed"</c>. Each trainer of the issue must do
+/// what any trained forecaster does there: a test MSE below the variance of the test targets (better than forecasting
+/// their mean); random guessing (<c>--trainer random</c>) does not, and the echo state network beats it.
 /// </summary>
 [Trait("Category", "Protocol")]
 public class TrainerProtocolTests(ITestOutputHelper output)
@@ -65,8 +65,22 @@ public class TrainerProtocolTests(ITestOutputHelper output)
     [InlineData("cmaes")]
     [InlineData("evolino")]
     [InlineData("esn")]
-    [InlineData("random")]
     public void Trainer_OnTheEsnExampleProtocol_BeatsTheMeanForecast(string trainer)
+    {
+        (double warm, double variance) = Score(trainer);
+        Assert.True(warm < variance, $"{trainer}: test MSE {warm} is not below the variance of the targets {variance}");
+    }
+
+    /// <summary>The chapter's random-guess baseline is the floor: the echo state network (whose reservoir is random too,
+    /// but whose readout is fitted) beats it on the same hours.</summary>
+    [Fact]
+    public void RandomGuessing_IsBeatenByTheEchoStateNetwork()
+    {
+        double random = Score("random").Warm, esn = Score("esn").Warm;
+        Assert.True(esn < random, $"ESN test MSE {esn} is not below random guessing's {random}");
+    }
+
+    private (double Warm, double Variance) Score(string trainer)
     {
         EsnProtocol.Split split = EsnProtocol.MakeSplit(EsnProtocol.LoadHours());
         int trainPairs = split.TrainEnd - EsnProtocol.Horizon;
@@ -91,7 +105,7 @@ public class TrainerProtocolTests(ITestOutputHelper output)
         output.WriteLine($"{trainer}: {net.Architecture}; {result.EpochsRun} epochs (best {result.BestEpoch}), {clock.Elapsed.TotalSeconds:F1} s; "
             + $"validation MSE {result.BestLoss:F4} (scaled); test MSE {F(warm)} (state carried on), {F(cold)} (authors' scoring, restarted); "
             + $"test NRMSE {F(Math.Sqrt(warm / variance))} / {F(Math.Sqrt(cold / variance))}; authors' ESN 22.01, seasonal naive 24.82");
-        Assert.True(warm < variance, $"{trainer}: test MSE {warm} is not below the variance of the targets {variance}");
+        return (warm, variance);
     }
 
     /// <summary>The population variance of the 266 scored test targets (the NRMSE's denominator).</summary>
