@@ -201,6 +201,23 @@ public class EsnTrainerTests
     }
 
     [Fact]
+    public void TrainMembers_EachMemberIsTheSingleTrainerOfItsSeed()
+    {
+        var options = new EsnOptions { Units = 20, Members = 3, Seed = 30, Washout = 10 };
+        SequenceData<double> train = Task<double>(200, 0, false, 1), validation = Task<double>(50, 200, false, 1);
+        (RecurrentNetwork<double>[] nets, TrainingResult[] results) = EchoStateNetwork.TrainMembers(options, train, validation);
+        Assert.Equal(3, nets.Length);
+        Assert.Equal(3, results.Length);
+        for (int k = 0; k < 3; k++)
+        {
+            RecurrentNetwork<double> single = EchoStateNetwork.CreateNetwork<double>(options.ForMember(k), 1, 1);
+            new EsnTrainer<double>(single, options.ForMember(k)).Fit(train, validation);
+            Assert.True(single.Parameters.SequenceEqual(nets[k].Parameters), $"member {k}");
+        }
+        Assert.False(nets[0].Parameters.SequenceEqual(nets[1].Parameters));
+    }
+
+    [Fact]
     public void DirectInputReadout_IsRefused_NamingTheMissingTerm()
     {
         var options = new EsnOptions { Units = 10, DirectInputReadout = true };
