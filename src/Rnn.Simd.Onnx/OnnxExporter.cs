@@ -253,6 +253,21 @@ public static class OnnxExporter
         string product = p + "readout_matmul";
         string result = member < 0 ? OnnxNames.Output : p + "output";
         graph.Node.Add(Node("MatMul", p + "readout_matmul", [x, wOut], [product]));
+        if (arch.InputToOutput)
+        {
+            // y = h_top · W_outᵀ + x · W_xoᵀ + b_out: the input-to-output readout reads the graph's input [T, B, I].
+            int i = arch.InputSize;
+            ReadOnlySpan<T> direct = net.Parameter(ParameterLayout.InputToOutputName); // O x I
+            float[] directT = new float[i * o];                                        // I x O
+            for (int k = 0; k < o; k++)
+                for (int j = 0; j < i; j++)
+                    directT[j * o + k] = ToFloat(direct[k * i + j], ParameterLayout.InputToOutputName, k * i + j);
+            string wDirect = p + "readout_input_weight_t", directProduct = p + "readout_input_matmul", sum = p + "readout_sum";
+            graph.Initializer.Add(FloatTensor(wDirect, [i, o], directT));
+            graph.Node.Add(Node("MatMul", p + "readout_input_matmul", [OnnxNames.Input, wDirect], [directProduct]));
+            graph.Node.Add(Node("Add", p + "readout_input_add", [product, directProduct], [sum]));
+            product = sum;
+        }
         graph.Node.Add(Node("Add", p + "readout_add", [product, bOut], [result]));
         return result;
     }

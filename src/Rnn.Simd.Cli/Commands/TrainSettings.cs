@@ -2,6 +2,7 @@ using System.ComponentModel;
 using System.Globalization;
 using Rnn.Simd.Cells;
 using Rnn.Simd.Cli.Infrastructure;
+using Rnn.Simd.Cli.Train.Trainers;
 using Rnn.Simd.Forecasting;
 using Rnn.Simd.Network;
 using Rnn.Simd.Training.Bptt;
@@ -15,8 +16,13 @@ namespace Rnn.Simd.Cli.Commands;
 /// Options of <c>rnn-simd train</c>. Value options are strings parsed in <see cref="Validate"/> (see
 /// <see cref="OptionValues"/>), so that every bad value is a one-line error naming the option, with exit code 2.
 /// </summary>
-public sealed class TrainSettings : DataSettings
+public sealed partial class TrainSettings : DataSettings
 {
+    /// <summary>How the weights are set (<c>--trainer</c>).</summary>
+    [CommandOption("--trainer <NAME>")]
+    [Description("How the weights are learned: bptt (default), rtrl, ekf, cmaes, evolino, esn. Each takes its own options (README-cli.md); an option of another trainer is refused.")]
+    public string? Trainer { get; init; }
+
     /// <summary>Target mode.</summary>
     [CommandOption("--mode <MODE>")]
     [Description("single (default: predict y[[t+h]]) or multi (predict every y[[t+1..t+h]]; metrics averaged over the steps and at step h).")]
@@ -202,6 +208,10 @@ public sealed class TrainSettings : DataSettings
     {
         options = null;
         ValidationResult r;
+        if (Trainer is not null && OptionValues.IsMissing(Trainer)) return ValidationResult.Error($"--trainer needs a name: {TrainerKinds.Names}.");
+        TrainerKind? kind = TrainerKinds.Find(Trainer ?? TrainerKinds.Default.Name);
+        if (kind is null) return ValidationResult.Error($"--trainer must be one of {TrainerKinds.Names}, got '{Trainer}'.");
+        if (!(r = TrainerKinds.CheckOptions(kind, TrainerKinds.GivenOptions(this))).Successful) return r;
         if (!(r = OptionValues.ParseEnum("--cell", string.Equals(Cell?.Trim(), "rhn", StringComparison.OrdinalIgnoreCase) ? nameof(CellType.Highway) : Cell, out CellType? cell)).Successful)
             return ValidationResult.Error($"--cell must be one of elman, lstm, gru, rhn, got '{Cell}'.");
         if (!(r = OptionValues.ParseInt("--depth", Depth, 1, 64, out int? depth)).Successful) return r;
@@ -280,6 +290,12 @@ public sealed class TrainSettings : DataSettings
             Seasons = seasons ?? [24, 168], PlotDirectory = Plot, Json = Json, Quiet = Quiet,
             ModelPath = Out, CheckpointPath = Checkpoint, CheckpointEvery = checkpointEvery ?? 1, ResumePath = Resume,
         };
+        if (!(r = kind.Parse(this, options, out TrainerPlan? plan)).Successful)
+        {
+            options = null;
+            return r;
+        }
+        options = options with { Plan = plan! };
         return ValidationResult.Success();
     }
 
@@ -322,6 +338,12 @@ public sealed class TrainSettings : DataSettings
 /// <summary>Parsed options of <c>rnn-simd train</c>.</summary>
 public sealed record TrainOptions(CellType Cell, int Hidden, int Layers, int Epochs, int Patience, double LearningRate, int Horizon, ulong Seed, int Threads)
 {
+    /// <summary>The parsed <c>--trainer</c> with its options (default: truncated BPTT with the options above).</summary>
+    public TrainerPlan Plan { get; init; } = BpttTrainerKind.DefaultPlan;
+
+    /// <summary>The value of <c>--trainer</c> that made <see cref="Plan"/>.</summary>
+    public string TrainerName => Plan.Kind.Name;
+
     /// <summary>Recurrence depth (micro-layers per step) of an RHN; 1 for every other cell.</summary>
     public int Depth { get; init; } = 1;
 

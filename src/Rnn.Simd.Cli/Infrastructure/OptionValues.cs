@@ -58,6 +58,23 @@ public static class OptionValues
     }
 
     /// <summary>
+    /// Parses an optional finite number option within [min, max] (or (min, max] when <paramref name="minExclusive"/>);
+    /// null text means the option was absent.
+    /// </summary>
+    public static ValidationResult ParseDouble(string option, string? text, double min, double max, bool minExclusive, out double? value)
+    {
+        value = null;
+        if (text is null) return ValidationResult.Success();
+        if (IsMissing(text)) return ValidationResult.Error($"{option} needs a value.");
+        if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double parsed) || !double.IsFinite(parsed))
+            return ValidationResult.Error($"{option} must be a number such as 0.5, got '{text}'.");
+        if (parsed < min || (minExclusive && parsed == min) || parsed > max)
+            return ValidationResult.Error(FormattableString.Invariant($"{option} must be {(minExclusive ? "greater than" : "at least")} {min} and at most {max}, got {parsed}."));
+        value = parsed;
+        return ValidationResult.Success();
+    }
+
+    /// <summary>
     /// Parses an optional comma-separated list of integers within [min, max] with between 1 and
     /// <paramref name="maxCount"/> entries ("5" or "5,4"); null text means the option was absent.
     /// </summary>

@@ -53,7 +53,10 @@ public static class ModelMetadata
     /// <summary>Epochs run, best epoch, seed, whether training stopped early or was cancelled.</summary>
     public const string Epochs = "train.epochs", BestEpoch = "train.bestEpoch", Seed = "train.seed", StoppedEarly = "train.stoppedEarly", Cancelled = "train.cancelled";
 
-    /// <summary>Optimiser, learning rate, BPTT schedule (τb,τf), batch.</summary>
+    /// <summary>The <c>--trainer</c> that set the weights (bptt, rtrl, ekf, cmaes, evolino, esn); its own settings follow as "train.NAME.KEY".</summary>
+    public const string Trainer = "train.trainer";
+
+    /// <summary>Optimiser, learning rate, BPTT schedule (τb,τf), batch (of --trainer bptt).</summary>
     public const string Optimizer = "train.optimizer", LearningRate = "train.lr", Bptt = "train.bptt", Batch = "train.batch";
 
     /// <summary>Test metrics (original units) as the train command reported them (round-trip precision).</summary>
@@ -105,7 +108,7 @@ public static class TrainedModelFile
         LoadedSeries data = outcome.Data;
         var r = outcome.Result;
         ForecastMetrics test = evaluation.Model.All;
-        return new Dictionary<string, string>(StringComparer.Ordinal)
+        var pairs = new Dictionary<string, string>(StringComparer.Ordinal)
         {
             [ModelMetadata.Tool] = ToolInfo.Name,
             [ModelMetadata.ToolVersion] = ToolInfo.Version,
@@ -132,7 +135,10 @@ public static class TrainedModelFile
             [ModelMetadata.TestRmse] = D(test.Rmse),
             [ModelMetadata.TestMae] = D(test.Mae),
             [ModelMetadata.TestMape] = test.Mape is { } m ? D(m) : "",
+            [ModelMetadata.Trainer] = o.TrainerName,
         };
+        foreach ((string key, string value) in o.Plan.Describe(o)) pairs[ModelMetadata.Trainer.Replace("trainer", o.TrainerName, StringComparison.Ordinal) + "." + key] = value;
+        return pairs;
     }
 
     private static string I(long v) => v.ToString(CultureInfo.InvariantCulture);

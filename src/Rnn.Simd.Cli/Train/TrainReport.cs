@@ -2,7 +2,9 @@ using System.Globalization;
 using System.Text.Json;
 using Rnn.Simd.Cli.Commands;
 using Rnn.Simd.Cli.Infrastructure;
+using Rnn.Simd.Cli.Train.Trainers;
 using Rnn.Simd.Forecasting;
+using Rnn.Simd.Network;
 using Rnn.Simd.Training;
 using Spectre.Console;
 
@@ -52,7 +54,7 @@ public sealed class TrainReport(TrainOptions options, TrainingOutcome outcome, T
         {
             string name = s.Name switch
             {
-                "model" => Invariant($"{(options.Cell == Rnn.Simd.Cells.CellType.Highway ? $"RHN L={options.Depth}" : options.Cell.ToString())} H={options.Hidden} x{options.Layers}{(outcome.Members.Count > 1 ? $", mean of {outcome.Members.Count}" : "")}"),
+                "model" => ModelName(options, outcome),
                 "persistence" => Invariant($"persistence (lag {s.Lag})"),
                 _ => Invariant($"seasonal naive (lag {s.Lag})"),
             };
@@ -109,9 +111,18 @@ public sealed class TrainReport(TrainOptions options, TrainingOutcome outcome, T
             w.WriteString("mode", ModeText);
             w.WriteNumber("horizon", options.Horizon);
             w.WriteString("features", options.Features.ToString());
-            w.WriteString("cell", options.Cell.ToString());
-            w.WriteNumber("hidden", options.Hidden);
-            w.WriteNumber("layers", options.Layers);
+            w.WriteString("trainer", options.TrainerName);
+            IReadOnlyList<KeyValuePair<string, string>> settings = options.Plan.Describe(options);
+            if (settings.Count > 0)
+            {
+                w.WriteStartObject("trainerOptions");
+                foreach ((string key, string value) in settings) w.WriteString(key, value);
+                w.WriteEndObject();
+            }
+            NetworkArchitecture arch = outcome.Network.Architecture;
+            w.WriteString("cell", arch.Cell.ToString());
+            w.WriteNumber("hidden", arch.HiddenSizes[0]);
+            w.WriteNumber("layers", arch.NumLayers);
             w.WriteNumber("ensemble", outcome.Members.Count);
             if (outcome.Data.IsEmbedded && outcome.Data.Aggregate == SeriesSource.EmbeddedAggregate && outcome.Data.Mask.Excluded.Count == 1)
             {
@@ -210,4 +221,14 @@ public sealed class TrainReport(TrainOptions options, TrainingOutcome outcome, T
     internal static string F(double? value) => value is { } v && double.IsFinite(v) ? v.ToString("0.000", CultureInfo.InvariantCulture) : "-";
 
     private static string Invariant(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>The model row of the table: the trainer (when not BPTT), the cell (RHN with its depth), H and layers, and the ensemble size.</summary>
+    private static string ModelName(TrainOptions options, TrainingOutcome outcome)
+    {
+        NetworkArchitecture a = outcome.Network.Architecture;
+        string cell = a.Cell == Rnn.Simd.Cells.CellType.Highway ? Invariant($"RHN L={a.RecurrenceDepth}") : a.Cell.ToString();
+        string trainer = options.TrainerName == TrainerKinds.Default.Name ? "" : options.TrainerName + " ";
+        string members = outcome.Members.Count > 1 ? Invariant($", mean of {outcome.Members.Count}") : "";
+        return Invariant($"{trainer}{cell} H={a.HiddenSizes[0]} x{a.NumLayers}{members}");
+    }
 }

@@ -1,5 +1,4 @@
 using System.Globalization;
-using Rnn.Simd.Cells;
 using Rnn.Simd.Cli.Commands;
 using Rnn.Simd.Cli.Infrastructure;
 using Rnn.Simd.Forecasting;
@@ -82,12 +81,13 @@ public static class TrainingRun
     }
 
     /// <summary>
-    /// The library's ensemble trainer for the options: the architecture (--cell --hidden --layers, the data's input and
-    /// output sizes), --ensemble members from --seed, --init through <see cref="TrainOptions.Initialize(RecurrentNetwork{float}, ulong)"/>,
-    /// each member's trainer options from <see cref="CreateTrainerOptions"/>, and progress / --resume per member.
+    /// The library's ensemble trainer for the options: the architecture of the --trainer's plan (by default --cell
+    /// --hidden --layers, the data's input and output sizes), --ensemble members from --seed, --init through
+    /// <see cref="TrainOptions.Initialize(RecurrentNetwork{float}, ulong)"/>, each member's trainer from the plan (for
+    /// bptt, a <see cref="Trainer{T}"/> with <see cref="CreateTrainerOptions"/>), and progress / --resume per member.
     /// </summary>
     internal static EnsembleTrainer<float> CreateEnsembleTrainer(ForecastWindows train, TrainOptions o, TrainProgress progress) =>
-        new(NetworkArchitecture.Uniform(o.Cell, train.InputSize, o.Hidden, o.Layers, train.OutputSize, Activation.Tanh, o.Depth), (member, seed) => CreateTrainerOptions(o, member, seed))
+        new(o.Plan.Architecture(o, train.InputSize, train.OutputSize), (network, member, seed) => o.Plan.Create(network, o, member, seed))
         {
             Members = o.Ensemble,
             Seed = o.Seed,
@@ -121,11 +121,12 @@ public static class TrainingRun
         // Resuming an ensemble: a later member whose checkpoint was never written (the run stopped before it) starts afresh.
         string? resume = o.ResumePath is null ? null : MemberCheckpoint(o.ResumePath, member.Index);
         if (resume is not null && member.Index > 0 && !File.Exists(resume)) resume = null;
-        Trainer<float> trainer = member.Trainer;
-        return progress.Run(o.Epochs, onEpoch =>
+        INetworkTrainer<float> trainer = member.Trainer;
+        return progress.Run(o.Plan.Epochs(o), onEpoch =>
         {
             trainer.EpochCompleted += onEpoch;
-            try { return resume is null ? member.Fit() : Resume(trainer, member.Train, member.Validation!, resume, member.CancellationToken); }
+            // --resume is an option of --trainer bptt only (TrainerKinds.CheckOptions), so its trainer is BPTT's.
+            try { return resume is null ? member.Fit() : Resume((Trainer<float>)trainer, member.Train, member.Validation!, resume, member.CancellationToken); }
             finally { trainer.EpochCompleted -= onEpoch; }
         });
     }

@@ -136,7 +136,7 @@ public static class GradientFlow
             ReadOnlySpan<double> h = top.H(t);
             for (int o = 0; o < outSize; o++)
             {
-                double y = p[rb.Offset + o] + TensorPrimitives.Dot(p.AsSpan(ro.Offset + o * ht, ht), h);
+                double y = p[rb.Offset + o] + TensorPrimitives.Dot(p.AsSpan(ro.Offset + o * ht, ht), h) + DirectReadout(network, p, inputs, t, o);
                 e[o] = targets.IsEmpty ? 1 : y - double.CreateChecked(targets[t * outSize + o]);
             }
             for (int o = 0; o < outSize; o++) TensorPrimitives.MultiplyAdd(p.AsSpan(ro.Offset + o * ht, ht), e[o], u[i].AsSpan(0, ht), u[i].AsSpan(0, ht));
@@ -306,6 +306,18 @@ public static class GradientFlow
         double norm = TensorPrimitives.Norm<double>(v);
         if (norm > 0) TensorPrimitives.Multiply(v, 1 / norm, v);
         return norm;
+    }
+
+    /// <summary>W_xo x_t of output <paramref name="o"/> (0 without <see cref="NetworkArchitecture.InputToOutput"/>).</summary>
+    private static double DirectReadout<T>(RecurrentNetwork<T> network, double[] p, ReadOnlySpan<T> inputs, int t, int o)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        NetworkArchitecture a = network.Architecture;
+        if (!a.InputToOutput) return 0;
+        int i = a.InputSize, offset = network.Layout.Get(-1, ParameterKind.ReadoutInputWeight).Offset + o * i;
+        double sum = 0;
+        for (int j = 0; j < i; j++) sum += p[offset + j] * double.CreateChecked(inputs[t * i + j]);
+        return sum;
     }
 
     private static double[] ToDouble<T>(ReadOnlySpan<T> values) where T : unmanaged, IBinaryFloatingPointIeee754<T>

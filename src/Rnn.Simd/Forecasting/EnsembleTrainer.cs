@@ -12,7 +12,8 @@ namespace Rnn.Simd.Forecasting;
 /// </summary>
 /// <remarks>
 /// <para>Member k is built, in this order, as a run of one network would be: <c>new RecurrentNetwork&lt;T&gt;(architecture, S + k)</c>,
-/// then <see cref="Initialize"/> (if set) with S + k, then <c>new Trainer&lt;T&gt;(network, createOptions(k, S + k))</c>, then
+/// then <see cref="Initialize"/> (if set) with S + k, then <c>new Trainer&lt;T&gt;(network, createOptions(k, S + k))</c> (or the
+/// trainer the other constructor's factory builds), then
 /// <see cref="FitMember"/> (by default <see cref="EnsembleMember{T}.Fit"/>). So member k's network and result are
 /// bitwise those of a single run from seed S + k, and an ensemble of one is that single run.</para>
 /// <para>Cancellation stops the run once the member being trained returns cancelled (the trainer checks the token
@@ -30,16 +31,30 @@ namespace Rnn.Simd.Forecasting;
 /// <typeparam name="T">float or double.</typeparam>
 public sealed class EnsembleTrainer<T> where T : unmanaged, IBinaryFloatingPointIeee754<T>
 {
-    private readonly Func<int, ulong, TrainerOptions> _createOptions;
+    private readonly Func<RecurrentNetwork<T>, int, ulong, INetworkTrainer<T>> _createTrainer;
 
-    /// <summary>Describes the ensemble to train.</summary>
+    /// <summary>Describes an ensemble trained by truncated BPTT (<see cref="Trainer{T}"/>).</summary>
     /// <param name="architecture">The shapes of every member (its input and output sizes must fit the data).</param>
     /// <param name="createOptions">Fresh trainer options for member k (0-based) and its seed S + k; called once per
     /// member, so stateful parts (a learning-rate schedule, a checkpoint file per member) may differ per member.</param>
     public EnsembleTrainer(NetworkArchitecture architecture, Func<int, ulong, TrainerOptions> createOptions)
     {
+        ArgumentNullException.ThrowIfNull(createOptions);
         Architecture = architecture ?? throw new ArgumentNullException(nameof(architecture));
-        _createOptions = createOptions ?? throw new ArgumentNullException(nameof(createOptions));
+        _createTrainer = (network, k, seed) => new Trainer<T>(network, createOptions(k, seed));
+    }
+
+    /// <summary>
+    /// Describes an ensemble trained by any <see cref="INetworkTrainer{T}"/> (BPTT, RTRL, an extended Kalman filter,
+    /// CMA-ES, Evolino, an echo state network's readout, ...).
+    /// </summary>
+    /// <param name="architecture">The shapes of every member (its input and output sizes must fit the data).</param>
+    /// <param name="createTrainer">A fresh trainer of member k's network (initialised from seed S + k), given k (0-based)
+    /// and S + k; called once per member.</param>
+    public EnsembleTrainer(NetworkArchitecture architecture, Func<RecurrentNetwork<T>, int, ulong, INetworkTrainer<T>> createTrainer)
+    {
+        Architecture = architecture ?? throw new ArgumentNullException(nameof(architecture));
+        _createTrainer = createTrainer ?? throw new ArgumentNullException(nameof(createTrainer));
     }
 
     /// <summary>The shapes of every member.</summary>
@@ -90,7 +105,9 @@ public sealed class EnsembleTrainer<T> where T : unmanaged, IBinaryFloatingPoint
             ulong seed = unchecked(Seed + (ulong)k);
             var network = new RecurrentNetwork<T>(Architecture, seed);
             Initialize?.Invoke(network, seed);
-            var trainer = new Trainer<T>(network, _createOptions(k, seed));
+            INetworkTrainer<T> trainer = _createTrainer(network, k, seed);
+            if (!ReferenceEquals(trainer.Network, network))
+                throw new InvalidOperationException($"The trainer of member {k} trains another network than the one it was given.");
             var member = new EnsembleMember<T>(k, Members, seed, network, trainer, train, validation, cancellationToken);
             TrainingResult result = FitMember is { } fit ? fit(member) : member.Fit();
             if (result.Cancelled && result.BestEpoch == 0 && members.Count > 0)
@@ -110,7 +127,7 @@ public sealed class EnsembleTrainer<T> where T : unmanaged, IBinaryFloatingPoint
 /// <typeparam name="T">float or double.</typeparam>
 public sealed class EnsembleMember<T> where T : unmanaged, IBinaryFloatingPointIeee754<T>
 {
-    internal EnsembleMember(int index, int count, ulong seed, RecurrentNetwork<T> network, Trainer<T> trainer,
+    internal EnsembleMember(int index, int count, ulong seed, RecurrentNetwork<T> network, INetworkTrainer<T> trainer,
         SequenceData<T> train, SequenceData<T>? validation, CancellationToken cancellationToken)
     {
         Index = index;
@@ -135,8 +152,9 @@ public sealed class EnsembleMember<T> where T : unmanaged, IBinaryFloatingPointI
     /// <summary>The member's network, initialised and not yet trained.</summary>
     public RecurrentNetwork<T> Network { get; }
 
-    /// <summary>The member's trainer (built on <see cref="Network"/> with the member's options).</summary>
-    public Trainer<T> Trainer { get; }
+    /// <summary>The member's trainer (built on <see cref="Network"/> with the member's options; a
+    /// <see cref="Trainer{T}"/> for an ensemble trained by BPTT).</summary>
+    public INetworkTrainer<T> Trainer { get; }
 
     /// <summary>The training series.</summary>
     public SequenceData<T> Train { get; }

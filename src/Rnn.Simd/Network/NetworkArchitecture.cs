@@ -18,8 +18,9 @@ public sealed class NetworkArchitecture : IEquatable<NetworkArchitecture>
     /// <param name="activation">Activation of Elman cells (ignored by LSTM and GRU).</param>
     /// <param name="recurrenceDepth">Micro-layers per time step of a <see cref="CellType.Highway"/> cell (L ≥ 1); must
     /// be 1 for the other cells.</param>
+    /// <param name="inputToOutput">Whether the readout also reads the network's input (<see cref="InputToOutput"/>).</param>
     /// <exception cref="ArgumentException">A size is not positive, there is no layer, or the depth is out of range.</exception>
-    public NetworkArchitecture(CellType cell, int inputSize, IReadOnlyList<int> hiddenSizes, int outputSize, Activation activation = Activation.Tanh, int recurrenceDepth = 1)
+    public NetworkArchitecture(CellType cell, int inputSize, IReadOnlyList<int> hiddenSizes, int outputSize, Activation activation = Activation.Tanh, int recurrenceDepth = 1, bool inputToOutput = false)
     {
         ArgumentNullException.ThrowIfNull(hiddenSizes);
         if (!Enum.IsDefined(cell)) throw new ArgumentOutOfRangeException(nameof(cell), cell, "Unknown cell type.");
@@ -40,16 +41,21 @@ public sealed class NetworkArchitecture : IEquatable<NetworkArchitecture>
         InputSize = inputSize;
         OutputSize = outputSize;
         Activation = activation;
+        InputToOutput = inputToOutput;
     }
 
     /// <summary>Creates an architecture of <paramref name="numLayers"/> layers of the same hidden size.</summary>
-    public static NetworkArchitecture Uniform(CellType cell, int inputSize, int hiddenSize, int numLayers, int outputSize, Activation activation = Activation.Tanh, int recurrenceDepth = 1)
+    public static NetworkArchitecture Uniform(CellType cell, int inputSize, int hiddenSize, int numLayers, int outputSize, Activation activation = Activation.Tanh, int recurrenceDepth = 1, bool inputToOutput = false)
     {
         if (numLayers < 1) throw new ArgumentOutOfRangeException(nameof(numLayers), numLayers, "At least one layer is required.");
         var sizes = new int[numLayers];
         Array.Fill(sizes, hiddenSize);
-        return new NetworkArchitecture(cell, inputSize, sizes, outputSize, activation, recurrenceDepth);
+        return new NetworkArchitecture(cell, inputSize, sizes, outputSize, activation, recurrenceDepth, inputToOutput);
     }
+
+    /// <summary>This architecture with <see cref="InputToOutput"/> set to <paramref name="value"/>.</summary>
+    public NetworkArchitecture WithInputToOutput(bool value) =>
+        value == InputToOutput ? this : new NetworkArchitecture(Cell, InputSize, _hiddenSizes, OutputSize, Activation, RecurrenceDepth, value);
 
     /// <summary>Cell type of every layer.</summary>
     public CellType Cell { get; }
@@ -62,6 +68,15 @@ public sealed class NetworkArchitecture : IEquatable<NetworkArchitecture>
 
     /// <summary>Activation of Elman cells.</summary>
     public Activation Activation { get; }
+
+    /// <summary>
+    /// Whether the readout also reads the network's input x_t directly: y_t = W_out h_top,t + W_xo x_t + b_out, with
+    /// W_xo the O x I slice <c>readout.input_weight</c> (after readout.bias in the flat buffer). It is the readout of
+    /// an echo state network over [state; input; 1] (Jaeger 2001; Lukoševičius 2012, "A Practical Guide to Applying
+    /// Echo State Networks", Sec. 3.1, y = W_out [1; u; x]) and a linear autoregressive skip for every other trainer;
+    /// BPTT trains W_xo like readout.weight. False (the default): the readout reads h_top only, as in the chapter.
+    /// </summary>
+    public bool InputToOutput { get; }
 
     /// <summary>Features per time step (I).</summary>
     public int InputSize { get; }
@@ -87,15 +102,15 @@ public sealed class NetworkArchitecture : IEquatable<NetworkArchitecture>
     /// <inheritdoc/>
     public bool Equals(NetworkArchitecture? other) =>
         other is not null && Cell == other.Cell && RecurrenceDepth == other.RecurrenceDepth && Activation == other.Activation && InputSize == other.InputSize
-        && OutputSize == other.OutputSize && _hiddenSizes.AsSpan().SequenceEqual(other._hiddenSizes);
+        && OutputSize == other.OutputSize && InputToOutput == other.InputToOutput && _hiddenSizes.AsSpan().SequenceEqual(other._hiddenSizes);
 
     /// <inheritdoc/>
     public override bool Equals(object? obj) => Equals(obj as NetworkArchitecture);
 
     /// <inheritdoc/>
-    public override int GetHashCode() => HashCode.Combine(Cell, Activation, RecurrenceDepth, InputSize, OutputSize, _hiddenSizes.Length, _hiddenSizes[0]);
+    public override int GetHashCode() => HashCode.Combine(Cell, Activation, RecurrenceDepth, InputSize, OutputSize, InputToOutput, _hiddenSizes.Length, _hiddenSizes[0]);
 
     /// <inheritdoc/>
     public override string ToString() =>
-        $"{Cell}{(CellDefinition.UsesActivation ? "(" + Activation + ")" : "")}{(RecurrenceDepth != 1 ? "(L=" + RecurrenceDepth + ")" : "")} I={InputSize} H=[{string.Join(",", _hiddenSizes)}] O={OutputSize}";
+        $"{Cell}{(CellDefinition.UsesActivation ? "(" + Activation + ")" : "")}{(RecurrenceDepth != 1 ? "(L=" + RecurrenceDepth + ")" : "")} I={InputSize} H=[{string.Join(",", _hiddenSizes)}] O={OutputSize}{(InputToOutput ? " +x->y" : "")}";
 }

@@ -15,6 +15,8 @@ public enum ParameterKind
     ReadoutWeight,
     /// <summary>Readout bias (readout.bias), O.</summary>
     ReadoutBias,
+    /// <summary>Input-to-output readout weights (readout.input_weight), O x I; only with <see cref="NetworkArchitecture.InputToOutput"/>.</summary>
+    ReadoutInputWeight,
 }
 
 /// <summary>
@@ -33,13 +35,14 @@ public readonly record struct ParameterSlice(string Name, ParameterKind Kind, in
     public int Length => Rows * Columns;
 
     /// <summary>True for weight matrices (not biases): the ones regularisation applies to by default.</summary>
-    public bool IsWeight => Kind is ParameterKind.InputWeight or ParameterKind.RecurrentWeight or ParameterKind.ReadoutWeight;
+    public bool IsWeight => Kind is ParameterKind.InputWeight or ParameterKind.RecurrentWeight or ParameterKind.ReadoutWeight or ParameterKind.ReadoutInputWeight;
 }
 
 /// <summary>
 /// The layout of every parameter of a network in one flat buffer: per layer weight_ih, weight_hh, bias_ih, bias_hh,
 /// (a recurrent highway layer of depth L &gt; 1 adds weight_hh_l{k}_d{m} and bias_hh_l{k}_d{m}, m = 1 .. L-1, after
-/// its four: see <see cref="RecurrentDepthSlices"/>), then readout.weight and readout.bias. Gradients and every optimiser state use the identical layout, so an
+/// its four: see <see cref="RecurrentDepthSlices"/>), then readout.weight and readout.bias (and readout.input_weight,
+/// O x I, when the architecture has <see cref="NetworkArchitecture.InputToOutput"/>). Gradients and every optimiser state use the identical layout, so an
 /// optimiser step is one pass over one span.
 /// </summary>
 public sealed class ParameterLayout
@@ -74,6 +77,7 @@ public sealed class ParameterLayout
         }
         Add("readout.weight", ParameterKind.ReadoutWeight, -1, architecture.OutputSize, architecture.TopHiddenSize);
         Add("readout.bias", ParameterKind.ReadoutBias, -1, architecture.OutputSize, 1);
+        if (architecture.InputToOutput) Add(InputToOutputName, ParameterKind.ReadoutInputWeight, -1, architecture.OutputSize, architecture.InputSize);
         _slices = slices.ToArray();
         _byName = new Dictionary<string, int>(_slices.Length, StringComparer.Ordinal);
         for (int s = 0; s < _slices.Length; s++) _byName[_slices[s].Name] = s;
@@ -89,6 +93,9 @@ public sealed class ParameterLayout
     /// four slices only, so their layout is unchanged. <see cref="Get"/> returns the standard slice of a kind.
     /// </summary>
     public const string RecurrentDepthSlices = "weight_hh_l{k}_d{m}, bias_hh_l{k}_d{m}";
+
+    /// <summary>Name of the O x I input-to-output readout slice (<see cref="NetworkArchitecture.InputToOutput"/>).</summary>
+    public const string InputToOutputName = "readout.input_weight";
 
     /// <summary>All slices in buffer order.</summary>
     public IReadOnlyList<ParameterSlice> Slices => _slices;

@@ -36,6 +36,8 @@ public sealed class RecurrentNetwork<T> where T : unmanaged, IBinaryFloatingPoin
     private volatile int _packedVersion = -1;
     private volatile int _fusedVersion = -1;
     private readonly int _readoutWeightOffset;
+    // readout.input_weight (O x I) when the architecture has InputToOutput, else -1.
+    private readonly int _readoutInputOffset;
 
     /// <summary>Creates a network with PyTorch's default initialisation (every weight and bias uniform in ±1/√H of
     /// its layer; the readout uniform in ±1/√H_top), from <paramref name="seed"/>.</summary>
@@ -65,6 +67,7 @@ public sealed class RecurrentNetwork<T> where T : unmanaged, IBinaryFloatingPoin
         _readoutT = new PackedMatrix<T>(architecture.TopHiddenSize, architecture.OutputSize, Path);
         _readoutBiasOffset = Layout.Get(-1, ParameterKind.ReadoutBias).Offset;
         _readoutWeightOffset = Layout.Get(-1, ParameterKind.ReadoutWeight).Offset;
+        _readoutInputOffset = architecture.InputToOutput ? Layout.Get(-1, ParameterKind.ReadoutInputWeight).Offset : -1;
         ResetParameters(seed);
     }
 
@@ -102,7 +105,8 @@ public sealed class RecurrentNetwork<T> where T : unmanaged, IBinaryFloatingPoin
     internal T[] GradientArray => _gradients;
 
     /// <summary>Re-initialises with PyTorch's default scheme from a seed (see the constructor) and marks the parameters
-    /// changed; a recurrent highway network's transform-gate biases then start at -2 (carry by default).</summary>
+    /// changed; a recurrent highway network's transform-gate biases then start at -2 (carry by default), and
+    /// readout.input_weight (<see cref="NetworkArchitecture.InputToOutput"/>) at zero.</summary>
     public void ResetParameters(ulong seed)
     {
         var rng = new Rng(seed);
@@ -114,6 +118,8 @@ public sealed class RecurrentNetwork<T> where T : unmanaged, IBinaryFloatingPoin
             for (int i = 0; i < p.Length; i++) p[i] = T.CreateTruncating(rng.NextUniform(-bound, bound));
         }
         if (Architecture.Cell == CellType.Highway) SetTransformBias(HighwayCell.DefaultTransformBias);
+        // The input-to-output readout starts at zero: the network starts as the one without it.
+        if (_readoutInputOffset >= 0) _parameters.AsSpan(_readoutInputOffset, Architecture.OutputSize * Architecture.InputSize).Clear();
         MarkParametersChanged();
     }
 
@@ -183,6 +189,7 @@ public sealed class RecurrentNetwork<T> where T : unmanaged, IBinaryFloatingPoin
                 _cells[l].StepBatchOne(px, php, pc, ph);
         }
         Readout(s.H[^1], output, 1);
+        ReadoutInput(input, output, 1);
     }
 
     /// <summary>y = b_out + h_top · W_outᵀ for B rows. Few outputs (the usual forecasting readout has one): one
@@ -203,6 +210,19 @@ public sealed class RecurrentNetwork<T> where T : unmanaged, IBinaryFloatingPoin
         Span<T> y = output.Slice(0, b * o);
         for (int r = 0; r < b; r++) _parameters.AsSpan(_readoutBiasOffset, o).CopyTo(y.Slice(r * o, o));
         Gemm.Multiply(Transpose.None, b, T.One, x, top, _readoutT, T.One, y, o);
+    }
+
+    /// <summary>y += W_xo x for B rows when the architecture has <see cref="NetworkArchitecture.InputToOutput"/> (O·B dot products of length I).</summary>
+    private void ReadoutInput(ReadOnlySpan<T> input, Span<T> output, int b)
+    {
+        if (_readoutInputOffset < 0) return;
+        int i = Architecture.InputSize, o = Architecture.OutputSize;
+        ReadOnlySpan<T> w = _parameters.AsSpan(_readoutInputOffset, o * i);
+        for (int r = 0; r < b; r++)
+        {
+            ReadOnlySpan<T> xr = input.Slice(r * i, i);
+            for (int k = 0; k < o; k++) output[r * o + k] += VectorMath.Dot(xr, w.Slice(k * i, i));
+        }
     }
 
     /// <summary>Up to this many outputs the readout is a dot product per output (see <see cref="Readout"/>).</summary>
@@ -238,7 +258,7 @@ public sealed class RecurrentNetwork<T> where T : unmanaged, IBinaryFloatingPoin
     private void StepCore(ReadOnlySpan<T> input, Span<T> output, NetworkState<T> s, DropoutMasks? masks = null)
     {
         int b = s.BatchSize;
-        ReadOnlySpan<T> x = input.Slice(0, b * Architecture.InputSize);
+        ReadOnlySpan<T> x = input.Slice(0, b * Architecture.InputSize), networkInput = x;
         for (int l = 0; l < Architecture.NumLayers; l++)
         {
             RecurrentCell<T> cell = _cells[l];
@@ -249,6 +269,8 @@ public sealed class RecurrentNetwork<T> where T : unmanaged, IBinaryFloatingPoin
                 if (masks.X[l].Length > 0) { var xm = new T[b * inSize]; VectorMath.Multiply(x, masks.X[l], xm); x = xm; }
                 if (masks.H[l].Length > 0) { var hm = new T[b * h]; VectorMath.Multiply<T>(s.H[l], masks.H[l], hm); hIn = hm; }
             }
+            // The input-to-output readout reads what the first layer reads (x ⊙ m_x under input dropout).
+            if (l == 0) networkInput = x;
             Span<T> gates = s.Gates[l];
             for (int r = 0; r < b; r++) cell.InputBias.AsSpan().CopyTo(gates.Slice(r * gh, gh));
             Gemm.Multiply(Transpose.None, b, T.One, x, inSize, cell.InputWeightT, T.One, gates, gh);
@@ -257,6 +279,7 @@ public sealed class RecurrentNetwork<T> where T : unmanaged, IBinaryFloatingPoin
         }
         if (masks is not null && masks.O.Length > 0) { var xm = new T[b * Architecture.TopHiddenSize]; VectorMath.Multiply(x, masks.O, xm); x = xm; }
         Readout(x, output, b);
+        ReadoutInput(networkInput, output, b);
     }
 
     /// <summary>Builds (first call) or rebuilds the batch-1 packed weights of <see cref="StepSingle"/> if the parameters changed.</summary>

@@ -30,7 +30,8 @@ internal enum SectionId : ushort
     Features = 5,
     Members = 6,
     CellOptions = 7,
-    // 8..15 are free for model sections.
+    ReadoutOptions = 8,
+    // 9..15 are free for model sections.
     BestParameters = 16,
     Optimizer = 17,
     Schedule = 18,

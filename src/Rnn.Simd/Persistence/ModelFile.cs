@@ -231,6 +231,7 @@ public static class ModelFile
         // Omitted for a single network, whose file stays byte-identical to the first version of the format.
         if (members.Count > 1) file.Add(SectionId.Members, required: true, Sections.WriteMembers(members));
         Sections.AddCellOptions(file, network.Architecture);
+        Sections.AddReadoutOptions(file, network.Architecture);
         return file.ToArray();
     }
 

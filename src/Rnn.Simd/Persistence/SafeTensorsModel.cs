@@ -203,6 +203,7 @@ public static class SafeTensorsModel
     {
         ParameterKind.ReadoutWeight => readout + "weight",
         ParameterKind.ReadoutBias => readout + "bias",
+        ParameterKind.ReadoutInputWeight => readout + "input_weight",
         _ => recurrent + s.Name,
     };
 
@@ -427,7 +428,9 @@ public static class SafeTensorsModel
             SafeTensor w = file.Find(member + readout + "weight") ?? throw Missing(file, member + readout + "weight", recurrent);
             long outputs = Matrix(w, 0);
             if (outputs < 1 || outputs > Sections.MaxDimension) throw new InvalidDataException($"Tensor '{w.Name}' has shape {w.ShapeText}: the output size (its rows) must be in [1, {Sections.MaxDimension}].");
-            return new NetworkArchitecture(cell, input, hidden, (int)outputs, activation);
+            // An input-to-output readout (NetworkArchitecture.InputToOutput) is present when its tensor is.
+            bool inputToOutput = file.Find(member + readout + "input_weight") is not null;
+            return new NetworkArchitecture(cell, input, hidden, (int)outputs, activation, inputToOutput: inputToOutput);
         }
 
         private static long Matrix(SafeTensor t, int dim) =>
@@ -448,6 +451,7 @@ public static class SafeTensorsModel
             ParameterKind.InputBias => $"b_ih of layer {s.Layer}",
             ParameterKind.RecurrentBias => $"b_hh of layer {s.Layer}",
             ParameterKind.ReadoutWeight => "readout weight: outputs x top hidden",
+            ParameterKind.ReadoutInputWeight => "input-to-output readout weight: outputs x inputs",
             _ => "readout bias: outputs",
         };
 

@@ -52,6 +52,20 @@ internal static class Sections
         if (WriteCellOptions(a) is { } payload) file.Add(SectionId.CellOptions, required: true, payload);
     }
 
+    /// <summary>
+    /// Section 8 'readout_options' (required; i32 flags, bit 0 = the readout also reads the input,
+    /// <see cref="NetworkArchitecture.InputToOutput"/>, whose O x I weights follow readout.bias in the parameters),
+    /// written only when a flag is set, so every other file stays byte-identical; a reader that does not know the
+    /// section refuses the file rather than misreading its parameters.
+    /// </summary>
+    public static void AddReadoutOptions(ContainerWriter file, NetworkArchitecture a)
+    {
+        if (!a.InputToOutput) return;
+        var w = new PayloadWriter();
+        w.I32(1);
+        file.Add(SectionId.ReadoutOptions, required: true, w);
+    }
+
     /// <summary>Reads and validates the architecture; <paramref name="parameterCount"/> is computed in 64 bits before anything is allocated.</summary>
     public static NetworkArchitecture ReadArchitecture(ContainerReader file, out long parameterCount)
     {
@@ -74,6 +88,14 @@ internal static class Sections
             d.End();
             if ((CellType)cell != CellType.Highway) throw d.Fail($"a recurrence depth of {depth} is declared for {(CellType)cell} cells; only Highway cells have micro-layers");
         }
+        bool inputToOutput = false;
+        if (file.Has(SectionId.ReadoutOptions))
+        {
+            SectionReader ro = file.Open(SectionId.ReadoutOptions);
+            int flags = ro.I32("the readout flags", 1, 1);
+            ro.End();
+            inputToOutput = (flags & 1) != 0;
+        }
         long g = ((CellType)cell).GateCount(), count = 0;
         for (int l = 0; l < layers; l++)
         {
@@ -82,9 +104,10 @@ internal static class Sections
             count += (depth - 1) * (g * h * h + g * h); // a highway layer's micro-layers 2 .. L
         }
         count += (long)output * hidden[^1] + output;
+        if (inputToOutput) count += (long)output * input;
         if (count > Array.MaxLength) throw r.Fail($"the architecture needs {count} parameters, more than an array can hold");
         parameterCount = count;
-        return new NetworkArchitecture((CellType)cell, input, hidden, output, (Activation)activation, depth);
+        return new NetworkArchitecture((CellType)cell, input, hidden, output, (Activation)activation, depth, inputToOutput);
     }
 
     // ------------------------------------------------------------------------------------------------ parameters

@@ -125,6 +125,7 @@ public sealed class TrainingCheckpoint
         file.Add(SectionId.Architecture, required: true, Sections.WriteArchitecture(s.Architecture));
         file.Add(SectionId.Parameters, required: true, Values(s.Parameters));
         Sections.AddCellOptions(file, s.Architecture);
+        Sections.AddReadoutOptions(file, s.Architecture);
         file.Add(SectionId.BestParameters, required: true, Values(s.BestParameters));
 
         var opt = new PayloadWriter();

@@ -133,7 +133,11 @@ public class EnsembleTrainerTests
     public void BadArguments_Throw()
     {
         Assert.Throws<ArgumentNullException>(() => new EnsembleTrainer<float>(null!, (_, _) => new TrainerOptions()));
-        Assert.Throws<ArgumentNullException>(() => new EnsembleTrainer<float>(Arch, null!));
+        Assert.Throws<ArgumentNullException>(() => new EnsembleTrainer<float>(Arch, (Func<int, ulong, TrainerOptions>)null!));
+        Assert.Throws<ArgumentNullException>(() => new EnsembleTrainer<float>(Arch, (Func<RecurrentNetwork<float>, int, ulong, INetworkTrainer<float>>)null!));
+        // A factory whose trainer trains another network than the member's.
+        var stray = new EnsembleTrainer<float>(Arch, (_, _, seed) => new Trainer<float>(new RecurrentNetwork<float>(Arch, seed), Options(seed)));
+        Assert.Contains("another network", Assert.Throws<InvalidOperationException>(() => stray.Fit(Data.Train.ToSequenceData())).Message, StringComparison.Ordinal);
         Assert.Throws<ArgumentOutOfRangeException>(() => new EnsembleTrainer<float>(Arch, (_, _) => new TrainerOptions()) { Members = 0 });
         // Data of another shape: the trainer's own message.
         var wide = new EnsembleTrainer<float>(NetworkArchitecture.Uniform(CellType.Gru, 3, 4, 1, 1), (_, seed) => Options(seed));

@@ -242,8 +242,6 @@ public sealed unsafe class TruncatedBptt<T> where T : unmanaged, IBinaryFloating
     /// <summary>Readout over the τf new steps (one GEMM per run of slots), the weighted MSE, and dL/dy into _dy.</summary>
     private T ReadoutAndLoss(ReadOnlySpan<T> targets, Span<T> outputs, ReadOnlySpan<T> targetWeights, double weightSum, int first)
     {
-        T[] p = _net.ParameterArray;
-        IsaPath path = _net.Path;
         int o = _arch.OutputSize, top = _arch.TopHiddenSize;
         T* readIn = ReadoutInput();
         if (_dOut)
@@ -256,16 +254,7 @@ public sealed unsafe class TruncatedBptt<T> where T : unmanaged, IBinaryFloating
                 VectorMath.Multiply(new ReadOnlySpan<T>(hTop + q * n, n), _masks.NextOutputMask(q), new Span<T>(readIn + q * n, n));
             }
         }
-        ParameterSlice rw = _net.Layout.Get(-1, ParameterKind.ReadoutWeight), rbias = _net.Layout.Get(-1, ParameterKind.ReadoutBias);
-        for (int part = 0; part < 2; part++)
-        {
-            (int q0, int len, int s0) = _ring.Run(first, part);
-            if (len == 0) continue;
-            Span<T> ys = _y.Span.Slice(s0 * _b * o, len * _b * o);
-            for (int row = 0; row < len * _b; row++) p.AsSpan(rbias.Offset, o).CopyTo(ys.Slice(row * o, o));
-            Gemm.Multiply(Transpose.None, Transpose.Transposed, len * _b, o, top, T.One,
-                new ReadOnlySpan<T>(readIn + q0 * _b * top, len * _b * top), top, p.AsSpan(rw.Offset, rw.Length), top, T.One, ys, o, _threads, path);
-        }
+        ReadoutForward(first, readIn);
         int count = _tf * _b * o;
         Span<T> y = _y.Span, dy = _dy.Span;
         ReadOnlySpan<T> tgt = targets.Slice(0, count);
@@ -297,6 +286,74 @@ public sealed unsafe class TruncatedBptt<T> where T : unmanaged, IBinaryFloating
         return loss;
     }
 
+    /// <summary>y = b_out + h_top · W_outᵀ (+ x · W_xoᵀ with <see cref="NetworkArchitecture.InputToOutput"/>) of the τf new steps into _y, one GEMM per contiguous run of slots.</summary>
+    private void ReadoutForward(int first, T* readIn)
+    {
+        T[] p = _net.ParameterArray;
+        int o = _arch.OutputSize, top = _arch.TopHiddenSize;
+        ParameterSlice rw = _net.Layout.Get(-1, ParameterKind.ReadoutWeight), rbias = _net.Layout.Get(-1, ParameterKind.ReadoutBias);
+        for (int part = 0; part < 2; part++)
+        {
+            (int q0, int len, int s0) = _ring.Run(first, part);
+            if (len == 0) continue;
+            Span<T> ys = _y.Span.Slice(s0 * _b * o, len * _b * o);
+            for (int row = 0; row < len * _b; row++) p.AsSpan(rbias.Offset, o).CopyTo(ys.Slice(row * o, o));
+            Gemm.Multiply(Transpose.None, Transpose.Transposed, len * _b, o, top, T.One,
+                new ReadOnlySpan<T>(readIn + q0 * _b * top, len * _b * top), top, p.AsSpan(rw.Offset, rw.Length), top, T.One, ys, o, _threads, _net.Path);
+            if (_arch.InputToOutput)
+            {
+                // y += X · W_xoᵀ: the input-to-output readout over the stored (input-dropped) inputs of the same slots.
+                int i = _arch.InputSize;
+                ParameterSlice rx = _net.Layout.Get(-1, ParameterKind.ReadoutInputWeight);
+                Gemm.Multiply(Transpose.None, Transpose.Transposed, len * _b, o, i, T.One,
+                    new ReadOnlySpan<T>(_ring.Inputs.Ptr + q0 * _b * i, len * _b * i), i, p.AsSpan(rx.Offset, rx.Length), i, T.One, ys, o, _threads, _net.Path);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The forward half of a window for callers that choose their own output gradient (the Jacobian of an extended
+    /// Kalman filter, Rnn.Simd.Alternatives.Kalman): τf new steps from the carried state into the ring and the readout,
+    /// no loss and no backward. <see cref="BackwardWindow"/> then back-propagates any dL/dy of these τf outputs, as
+    /// often as needed. Without dropout only. Allocates nothing after the first call.
+    /// </summary>
+    /// <param name="inputs">τf x B x I, time-major.</param>
+    /// <param name="outputs">Receives the τf x B x O predictions.</param>
+    internal void ForwardWindow(ReadOnlySpan<T> inputs, Span<T> outputs)
+    {
+        int n = _tf * _b * _arch.OutputSize;
+        if (_dIn || _dRec || _dOut) ThrowHelper.ThrowArgument(nameof(inputs), "ForwardWindow does not support dropout.");
+        if (inputs.Length < _tf * _b * _arch.InputSize) ThrowHelper.ThrowArgument(nameof(inputs), $"Inputs have {inputs.Length} elements; τf x B x I = {_tf * _b * _arch.InputSize} needed.");
+        if (outputs.Length < n) ThrowHelper.ThrowDestinationTooShort(nameof(outputs), n, outputs.Length);
+        _net.EnsurePacked();
+        int first = _ring.NextSlot;
+        Forward(inputs, first);
+        ReadoutForward(first, ReadoutInput());
+        _y.Span.Slice(0, n).CopyTo(outputs);
+        _ring.Advance(_tf);
+        _lastFirst = first;
+        GC.KeepAlive(this);
+    }
+
+    /// <summary>
+    /// Back-propagates <paramref name="dOutput"/> (τf x B x O, dL/dy of the last <see cref="ForwardWindow"/>'s outputs)
+    /// τb steps through the ring, as <see cref="Window"/> does with the MSE's gradient: accumulates (adds) into the
+    /// network's gradients. The stored forward is not changed, so it can be called repeatedly (one call per output
+    /// component seeded with a unit vector gives the rows of ∂y/∂θ). The weights must not have changed since the
+    /// forward.
+    /// </summary>
+    internal void BackwardWindow(ReadOnlySpan<T> dOutput)
+    {
+        int n = _tf * _b * _arch.OutputSize;
+        if (dOutput.Length < n) ThrowHelper.ThrowArgument(nameof(dOutput), $"dOutput has {dOutput.Length} elements; τf x B x O = {n} needed.");
+        if (_ring.Steps == 0) ThrowHelper.ThrowArgument(nameof(dOutput), "BackwardWindow needs a ForwardWindow first.");
+        dOutput.Slice(0, n).CopyTo(_dy.Span);
+        Backward(_lastFirst);
+        GC.KeepAlive(this);
+    }
+
+    private int _lastFirst;
+
     /// <summary>What the readout reads per slot: h_top, or h_top ⊙ m_o under output dropout.</summary>
     private T* ReadoutInput() => _dOut ? _ring.ReadoutInputs.Ptr : _ring.Layer(_arch.NumLayers - 1).H.Ptr;
 
@@ -323,6 +380,14 @@ public sealed unsafe class TruncatedBptt<T> where T : unmanaged, IBinaryFloating
             ReadOnlySpan<T> dys = _dy.Span.Slice(s0 * _b * o, len * _b * o);
             ReadOnlySpan<T> hs = new(readIn + q0 * _b * top, len * _b * top);
             Gemm.Multiply(Transpose.Transposed, Transpose.None, o, top, len * _b, T.One, dys, o, hs, top, T.One, grad.AsSpan(rw.Offset, rw.Length), top, _threads, path);
+            if (_arch.InputToOutput)
+            {
+                // dW_xo += dYᵀ · X (the inputs are constants: no gradient flows from this term into the network).
+                int i = _arch.InputSize;
+                ParameterSlice rx = _net.Layout.Get(-1, ParameterKind.ReadoutInputWeight);
+                Gemm.Multiply(Transpose.Transposed, Transpose.None, o, i, len * _b, T.One, dys, o,
+                    new ReadOnlySpan<T>(_ring.Inputs.Ptr + q0 * _b * i, len * _b * i), i, T.One, grad.AsSpan(rx.Offset, rx.Length), i, _threads, path);
+            }
             Gemm.Multiply(Transpose.None, Transpose.None, 1, o, len * _b, T.One, _ones.Span.Slice(0, len * _b), len * _b, dys, o, T.One, grad.AsSpan(rbias.Offset, o), o, 1, path);
             Span<T> dTop = topW.DhAbove.Span.Slice(q0 * _b * top, len * _b * top);
             Gemm.Multiply(Transpose.None, Transpose.None, len * _b, top, o, T.One, dys, o, p.AsSpan(rw.Offset, rw.Length), top, T.Zero, dTop, top, _threads, path);
@@ -368,8 +433,23 @@ public sealed unsafe class TruncatedBptt<T> where T : unmanaged, IBinaryFloating
             {
                 Span<T> dx = l > 0 ? _ring.Layer(l - 1).DhAbove.Span : _ring.InputGradients.Span;
                 Gemm.Multiply(Transpose.None, Transpose.None, rows, il, gh, T.One, dG, gh, cell.InputWeight, il, T.Zero, dx, il, _threads, path);
+                if (l == 0 && _arch.InputToOutput) AddInputToOutputGradient(first, dx);
                 if (_dIn) VectorMath.Multiply<T>(dx, _masks.InputMasks(l), dx); // x̃ = x ⊙ m_x  =>  dx = dx̃ ⊙ m_x
             }
+        }
+    }
+
+    /// <summary>dL/dx += dY · W_xo over the new steps: the input-to-output readout's share of the input gradient.</summary>
+    private void AddInputToOutputGradient(int first, Span<T> dx)
+    {
+        int o = _arch.OutputSize, i = _arch.InputSize;
+        ParameterSlice rx = _net.Layout.Get(-1, ParameterKind.ReadoutInputWeight);
+        for (int part = 0; part < 2; part++)
+        {
+            (int q0, int len, int s0) = _ring.Run(first, part);
+            if (len == 0) continue;
+            Gemm.Multiply(Transpose.None, Transpose.None, len * _b, i, o, T.One, _dy.Span.Slice(s0 * _b * o, len * _b * o), o,
+                _net.ParameterArray.AsSpan(rx.Offset, rx.Length), i, T.One, dx.Slice(q0 * _b * i, len * _b * i), i, _threads, _net.Path);
         }
     }
 
