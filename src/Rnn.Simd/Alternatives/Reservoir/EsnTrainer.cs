@@ -12,10 +12,9 @@ namespace Rnn.Simd.Alternatives.Reservoir;
 /// is fixed and random, only the linear readout is learned, in closed form. The constructor writes the reservoir of
 /// <see cref="EsnOptions.Seed"/> into the network (<see cref="EchoStateNetwork.InitializeReservoir{T}"/>); <see cref="Fit"/>
 /// runs the sparse reservoir over the training sequence from a zero state, drops the first
-/// <see cref="EsnOptions.Washout"/> states, and fits W_out over [h(n); 1] (or [h(n); u(n); 1] with
-/// <see cref="EsnOptions.DirectInputReadout"/>) by weighted ridge regression
+/// <see cref="EsnOptions.Washout"/> states, and fits W_out over [h(n); 1] by weighted ridge regression
 /// (<see cref="RidgeReadout"/>; the weights are the data's target weights, the bias column is not regularised),
-/// then writes it into readout.weight / readout.bias (and readout.input_weight).
+/// then writes it into readout.weight / readout.bias.
 /// </summary>
 /// <remarks>
 /// <para>
@@ -45,7 +44,6 @@ public sealed class EsnTrainer<T> : INetworkTrainer<T> where T : unmanaged, IBin
     private readonly ReservoirRunner<T> _runner;
     private readonly T[] _h, _z, _x, _previousTarget;
     private readonly int _dataInputs, _outputs, _features;
-    private readonly bool _direct;
 
     /// <summary>Checks the network and options and writes the reservoir into the network.</summary>
     /// <param name="network">An ESN-shaped network (<see cref="EchoStateNetwork.Architecture"/>; e.g. from
@@ -53,11 +51,15 @@ public sealed class EsnTrainer<T> : INetworkTrainer<T> where T : unmanaged, IBin
     /// <param name="options">Options (null: the defaults).</param>
     /// <exception cref="ArgumentOutOfRangeException">An option is out of range (named).</exception>
     /// <exception cref="ArgumentException">The network's cell, layers, units or input size do not fit the options.</exception>
+    /// <exception cref="NotSupportedException"><see cref="EsnOptions.DirectInputReadout"/> is set: the network has no
+    /// direct input-to-output readout term to hold it.</exception>
     public EsnTrainer(RecurrentNetwork<T> network, EsnOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(network);
         _options = options ?? new EsnOptions();
         _options.Validate();
+        if (_options.DirectInputReadout)
+            throw new NotSupportedException("ESN option DirectInputReadout (a readout over [state; input; 1]) needs the direct input-to-output readout term, which RecurrentNetwork does not have; the network's readout sees the hidden state only.");
         NetworkArchitecture arch = network.Architecture;
         _outputs = arch.OutputSize;
         _dataInputs = arch.InputSize - (_options.OutputFeedback ? _outputs : 0);
@@ -65,9 +67,7 @@ public sealed class EsnTrainer<T> : INetworkTrainer<T> where T : unmanaged, IBin
         EchoStateNetwork.InitializeReservoir(network, _options);
         Network = network;
         _runner = new ReservoirRunner<T>(network);
-        // Feature row z = [h; x; 1] (x: the network's input, feedback columns included) or [h; 1].
-        _direct = _options.DirectInputReadout;
-        _features = _options.Units + (_direct ? arch.InputSize : 0) + 1;
+        _features = _options.Units + 1;
         _h = new T[_options.Units];
         _z = new T[_features];
         _x = new T[arch.InputSize];
@@ -199,7 +199,6 @@ public sealed class EsnTrainer<T> : INetworkTrainer<T> where T : unmanaged, IBin
             if (feedback) _previousTarget.CopyTo(_x, i);
             _runner.Step(_x, _h);
             _h.CopyTo(_z, 0);
-            if (_direct) _x.CopyTo(_z, units);
             if (readouts is not null && t >= _options.Washout)
             {
                 ReadOnlySpan<T> y = targets.AsSpan(t * o, o);
@@ -215,7 +214,8 @@ public sealed class EsnTrainer<T> : INetworkTrainer<T> where T : unmanaged, IBin
             if (store is not null)
             {
                 Span<double> row = store.AsSpan(t * d, d);
-                for (int c = 0; c < d; c++) row[c] = double.CreateTruncating(_z[c]);
+                for (int c = 0; c < units; c++) row[c] = double.CreateTruncating(_h[c]);
+                row[units] = 1;
             }
             if (feedback) targets.AsSpan(t * o, o).CopyTo(_previousTarget);
         }
@@ -243,14 +243,12 @@ public sealed class EsnTrainer<T> : INetworkTrainer<T> where T : unmanaged, IBin
 
     private void WriteReadout(double[] beta)
     {
-        int o = _outputs, d = _features, h = _options.Units, x = _x.Length;
+        int o = _outputs, d = _features, h = _options.Units;
         Span<T> w = Network.Parameter("readout.weight"), b = Network.Parameter("readout.bias");
-        Span<T> wx = _direct ? Network.Parameter("readout.input_weight") : default;
         for (int j = 0; j < o; j++)
         {
             for (int c = 0; c < h; c++) w[j * h + c] = T.CreateTruncating(beta[j * d + c]);
-            if (_direct) for (int c = 0; c < x; c++) wx[j * x + c] = T.CreateTruncating(beta[j * d + h + c]);
-            b[j] = T.CreateTruncating(beta[j * d + d - 1]);
+            b[j] = T.CreateTruncating(beta[j * d + h]);
         }
         Network.MarkParametersChanged();
     }

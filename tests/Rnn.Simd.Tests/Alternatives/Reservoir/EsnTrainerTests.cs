@@ -35,15 +35,13 @@ public class EsnTrainerTests
     }
 
     [Theory]
-    [InlineData(1.0, false, false)]
-    [InlineData(0.5, true, false)]
-    [InlineData(1.0, true, true)]
-    [InlineData(0.5, false, true)]
-    public void Fit_ReadoutEqualsNaiveRidgeOverScalarStates(double leak, bool weights, bool direct)
+    [InlineData(1.0, false)]
+    [InlineData(0.5, true)]
+    public void Fit_ReadoutEqualsNaiveRidgeOverScalarStates(double leak, bool weights)
     {
         const int units = 25, steps = 400, washout = 30, o = 2;
         const double lambda = 0.05;
-        var options = new EsnOptions { Units = units, Density = 0.2, LeakRate = leak, Ridge = lambda, Washout = washout, Seed = 8, InputScaling = 0.8, DirectInputReadout = direct };
+        var options = new EsnOptions { Units = units, Density = 0.2, LeakRate = leak, Ridge = lambda, Washout = washout, Seed = 8, InputScaling = 0.8 };
         RecurrentNetwork<double> net = EchoStateNetwork.CreateNetwork<double>(options, 1, o);
         SequenceData<double> train = Task<double>(steps, 0, weights);
         var trainer = new EsnTrainer<double>(net, options);
@@ -61,23 +59,19 @@ public class EsnTrainerTests
             ScalarEsn.Step(win, w, b, units, 1, leak, train.Inputs.AsSpan(t, 1), state);
             if (t < washout) continue;
             rows.AddRange(state);
-            if (direct) rows.Add(train.Inputs[t]); // [h; u; 1]
             rows.Add(1);
             targets.Add(train.Targets[t * o]);
             targets.Add(train.Targets[t * o + 1]);
             rowWeights.Add(train.TargetWeights is null ? 1 : train.TargetWeights[t * o]);
         }
-        int d = units + (direct ? 1 : 0) + 1;
-        double[] expected = RidgeReadoutTests.NaiveRidge([.. rows], [.. targets], [.. rowWeights], rowWeights.Count, d, o, lambda, biasLast: true);
+        double[] expected = RidgeReadoutTests.NaiveRidge([.. rows], [.. targets], [.. rowWeights], rowWeights.Count, units + 1, o, lambda, biasLast: true);
         Span<double> wo = net.Parameter("readout.weight"), bo = net.Parameter("readout.bias");
         double scale = expected.Max(Math.Abs), worst = 0;
         for (int j = 0; j < o; j++)
         {
-            for (int r = 0; r < units; r++) worst = Math.Max(worst, Math.Abs(wo[j * units + r] - expected[j * d + r]));
-            if (direct) worst = Math.Max(worst, Math.Abs(net.Parameter("readout.input_weight")[j] - expected[j * d + units]));
-            worst = Math.Max(worst, Math.Abs(bo[j] - expected[j * d + d - 1]));
+            for (int r = 0; r < units; r++) worst = Math.Max(worst, Math.Abs(wo[j * units + r] - expected[j * (units + 1) + r]));
+            worst = Math.Max(worst, Math.Abs(bo[j] - expected[j * (units + 1) + units]));
         }
-        Assert.Equal(direct, net.Architecture.InputToOutput);
         Assert.True(worst <= 1e-9 * scale, $"readout differs from the naive ridge by {worst:E3} (scale {scale:E2})");
 
         // The reported training loss is the weighted MSE of the fitted network over the post-washout steps.
@@ -86,7 +80,7 @@ public class EsnTrainerTests
             for (int j = 0; j < o; j++)
             {
                 double pred = 0;
-                for (int r = 0; r < d; r++) pred += expected[j * d + r] * rows[k * d + r];
+                for (int r = 0; r <= units; r++) pred += expected[j * (units + 1) + r] * rows[k * (units + 1) + r];
                 double e = pred - targets[k * o + j];
                 sse += rowWeights[k] * e * e;
                 sw += rowWeights[k];
@@ -137,12 +131,10 @@ public class EsnTrainerTests
         }
     }
 
-    [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public void Fit_WithValidation_KeepsTheValidationBestLambda_AndItsLossIsTheNetworks(bool direct)
+    [Fact]
+    public void Fit_WithValidation_KeepsTheValidationBestLambda_AndItsLossIsTheNetworks()
     {
-        var options = new EsnOptions { Units = 60, Density = 0.1, Washout = 20, Ridge = 1e3, RidgeCandidates = [1e-8, 1e-4, 1e-2, 1, 10], Seed = 4, DirectInputReadout = direct };
+        var options = new EsnOptions { Units = 60, Density = 0.1, Washout = 20, Ridge = 1e3, RidgeCandidates = [1e-8, 1e-4, 1e-2, 1, 10], Seed = 4 };
         RecurrentNetwork<double> net = EchoStateNetwork.CreateNetwork<double>(options, 1, 1);
         SequenceData<double> train = Task<double>(600, 0, false, 1), validation = Task<double>(200, 600, false, 1);
         var trainer = new EsnTrainer<double>(net, options);
@@ -226,15 +218,12 @@ public class EsnTrainerTests
     }
 
     [Fact]
-    public void DirectInputReadout_NeedsTheInputToOutputTerm()
+    public void DirectInputReadout_IsRefused_NamingTheMissingTerm()
     {
         var options = new EsnOptions { Units = 10, DirectInputReadout = true };
-        var without = new RecurrentNetwork<double>(new NetworkArchitecture(CellType.Elman, 1, [10], 1));
-        var ex = Assert.Throws<ArgumentException>(() => new EsnTrainer<double>(without, options));
-        Assert.Contains("input-to-output readout term", ex.Message, StringComparison.Ordinal);
-        RecurrentNetwork<double> with = EchoStateNetwork.CreateNetwork<double>(options, 1, 1);
-        Assert.True(with.Architecture.InputToOutput);
-        Assert.Throws<ArgumentException>(() => new EsnTrainer<double>(with, options with { DirectInputReadout = false }));
+        RecurrentNetwork<double> net = EchoStateNetwork.CreateNetwork<double>(options, 1, 1);
+        var ex = Assert.Throws<NotSupportedException>(() => new EsnTrainer<double>(net, options));
+        Assert.Contains("direct input-to-output readout term", ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]
