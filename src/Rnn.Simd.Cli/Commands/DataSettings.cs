@@ -44,8 +44,18 @@ public abstract class DataSettings : CommandSettings
 
     /// <summary>Gap handling.</summary>
     [CommandOption("--fill-gaps <METHOD>")]
-    [Description("none (default: an empty or NaN value is an error naming its line) or linear (interpolate gaps inside the series).")]
+    [Description("none (default: an empty or NaN value, or a missing time step, is an error naming its line) or linear (interpolate missing values and missing time steps inside the series).")]
     public string? FillGaps { get; init; }
+
+    /// <summary>Time column of the data file.</summary>
+    [CommandOption("--time-column <NAME|INDEX>")]
+    [Description("Column of --data holding the time of each row (ISO 8601 dates and date-times, yyyy-MM, Unix seconds), or none (default: a column named time, date, timestamp, datetime or ds, or the first column, when its first value is a time).")]
+    public string? TimeColumn { get; init; }
+
+    /// <summary>Format of the time column.</summary>
+    [CommandOption("--time-format <FORMAT>")]
+    [Description("A .NET custom date and time format of the time column, invariant culture (e.g. dd/MM/yyyy HH:mm); default: ISO 8601, yyyy-MM or Unix seconds.")]
+    public string? TimeFormat { get; init; }
 
     /// <summary>Parses the data options; an error names the option.</summary>
     protected ValidationResult TryParseData(out DataOptions? data)
@@ -57,7 +67,8 @@ public abstract class DataSettings : CommandSettings
         if (Data is not null && OptionValues.IsMissing(Data)) return ValidationResult.Error("--data needs a value.");
         if (Data is null)
         {
-            foreach ((string name, bool given) in new[] { ("--column", Column is not null), ("--has-header", HasHeader), ("--no-header", NoHeader), ("--separator", Separator is not null) })
+            foreach ((string name, bool given) in new[] { ("--column", Column is not null), ("--has-header", HasHeader), ("--no-header", NoHeader), ("--separator", Separator is not null),
+                         ("--time-column", TimeColumn is not null), ("--time-format", TimeFormat is not null) })
                 if (given) return ValidationResult.Error($"{name} applies to --data FILE; without --data the embedded ACEA series is used.");
         }
         if (Column is not null && OptionValues.IsMissing(Column)) return ValidationResult.Error("--column needs a value.");
@@ -77,7 +88,22 @@ public abstract class DataSettings : CommandSettings
         string fill = (FillGaps ?? "none").Trim().ToLowerInvariant();
         if (fill is not ("none" or "linear"))
             return ValidationResult.Error($"--fill-gaps must be none or linear, got '{FillGaps}'.");
-        data = new DataOptions(Data, Column, aggregate, HasHeader ? true : NoHeader ? false : null, separator, fill == "linear");
+        if (TimeColumn is not null && OptionValues.IsMissing(TimeColumn)) return ValidationResult.Error("--time-column needs a value (a column, or none).");
+        if (TimeFormat is not null)
+        {
+            if (OptionValues.IsMissing(TimeFormat)) return ValidationResult.Error("--time-format needs a format such as yyyy-MM-dd.");
+            if (TimeColumn is not null && string.Equals(TimeColumn.Trim(), "none", StringComparison.OrdinalIgnoreCase))
+                return ValidationResult.Error("--time-format applies to a time column; --time-column none has none.");
+            try
+            {
+                _ = new DateTime(2001, 2, 3, 4, 5, 6, DateTimeKind.Utc).ToString(TimeFormat, System.Globalization.CultureInfo.InvariantCulture);
+            }
+            catch (FormatException)
+            {
+                return ValidationResult.Error($"--time-format '{TimeFormat}' is not a valid .NET date and time format.");
+            }
+        }
+        data = new DataOptions(Data, Column, aggregate, HasHeader ? true : NoHeader ? false : null, separator, fill == "linear", TimeColumn?.Trim(), TimeFormat);
         return ValidationResult.Success();
     }
 }
@@ -88,5 +114,8 @@ public abstract class DataSettings : CommandSettings
 /// <param name="Aggregate">Rows averaged per time step, or null for the command's default.</param>
 /// <param name="HasHeader">True or false when the header was stated, null to detect it.</param>
 /// <param name="Separator">Field separator, or null to detect it.</param>
-/// <param name="FillGaps">Interpolate missing values linearly instead of rejecting them.</param>
-public sealed record DataOptions(string? Data, string? Column, int? Aggregate, bool? HasHeader, char? Separator, bool FillGaps);
+/// <param name="FillGaps">Interpolate missing values and missing time steps linearly instead of rejecting them.</param>
+/// <param name="TimeColumn">Time column name or index, "none", or null to detect it.</param>
+/// <param name="TimeFormat">.NET custom format of the time column, or null for the built-in forms.</param>
+public sealed record DataOptions(string? Data, string? Column, int? Aggregate, bool? HasHeader, char? Separator, bool FillGaps,
+    string? TimeColumn = null, string? TimeFormat = null);

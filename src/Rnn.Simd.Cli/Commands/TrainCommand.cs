@@ -36,10 +36,18 @@ public sealed class TrainCommand(CliOutput output) : Command<TrainSettings>
         var progress = new TrainProgress(output, o.Quiet);
 
         LoadedSeries data = SeriesSource.Load(o);
+        // With timestamps, a phase feature of a calendar cycle (day, week, ...) reads the real calendar instead of the index.
+        if (data.Series.Time is { } time) o = o with { Features = o.Features.WithCalendarPhases(time.Period) };
+        else if (o.Features.HasCalendar)
+            throw new CliException($"--features {o.Features}: calendar features read timestamps, and {(data.IsEmbedded ? "the embedded data has none" : $"{data.Name} has no time column")}; use day, week or phaseP instead.");
         ForecastDataset dataset = TrainingRun.CreateDataset(data, o);
         progress.Info(data.Describe());
         progress.Info(FormattableString.Invariant(
             $"horizon {o.Horizon} ({(o.Mode == TargetMode.MultiOutput ? "multi-output" : "single step")}; inputs {o.Features}); split {dataset.Train.Length} / {dataset.Validation!.Length} / {dataset.Test!.Length} rows"));
+
+        // Before training: a --seasons too long for the training part is an error, and the seasons are reported up front.
+        SeasonChoice seasons = TrainSeasons.Choose(data, dataset, o);
+        progress.Info(seasons.Describe());
 
         // Fail now rather than after training when a file cannot be written there.
         CheckDirectory("--out", o.ModelPath);
@@ -55,8 +63,8 @@ public sealed class TrainCommand(CliOutput output) : Command<TrainSettings>
             output.Progress(FormattableString.Invariant(
                 $"cancelled after {outcome.Result.EpochsRun} complete epoch(s); reporting the best model so far (epoch {outcome.Result.BestEpoch}{(outcome.Result.BestEpoch == 0 ? ": the initial weights" : "")})"));
 
-        var evaluation = TrainEvaluation.Compute(outcome, o.Seasons);
-        var report = new TrainReport(o, outcome, evaluation);
+        var evaluation = TrainEvaluation.Compute(outcome, seasons.Periods);
+        var report = new TrainReport(o, outcome, evaluation) { Seasons = seasons };
         if (o.ModelPath is string modelPath)
         {
             // Before the report, so that a failed save is one error line and nothing on stdout.

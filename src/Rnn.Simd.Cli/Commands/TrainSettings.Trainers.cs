@@ -21,27 +21,27 @@ public sealed partial class TrainSettings
 
     /// <summary>ekf: R0.</summary>
     [CommandOption("--ekf-r <R>")]
-    [Description("ekf: measurement noise R of the first epoch (default 10), annealed to --ekf-r-final.")]
+    [Description("ekf: measurement noise R of the first epoch (default 100), annealed to --ekf-r-final.")]
     public string? EkfR { get; init; }
 
     /// <summary>ekf: R of the last epoch.</summary>
     [CommandOption("--ekf-r-final <R>")]
-    [Description("ekf: measurement noise R of the last epoch (default 1).")]
+    [Description("ekf: measurement noise R of the last epoch (default 30).")]
     public string? EkfRFinal { get; init; }
 
     /// <summary>ekf: Q0.</summary>
     [CommandOption("--ekf-q <Q>")]
-    [Description("ekf: process noise q of the first epoch, Q = q·I (default 1e-3), annealed to --ekf-q-final.")]
+    [Description("ekf: process noise q of the first epoch, Q = q·I (default 1e-6), annealed to --ekf-q-final.")]
     public string? EkfQ { get; init; }
 
     /// <summary>ekf: Q of the last epoch.</summary>
     [CommandOption("--ekf-q-final <Q>")]
-    [Description("ekf: process noise q of the last epoch (default 1e-6).")]
+    [Description("ekf: process noise q of the last epoch (default 1e-8).")]
     public string? EkfQFinal { get; init; }
 
     /// <summary>ekf: P0 scale.</summary>
     [CommandOption("--ekf-p0 <P>")]
-    [Description("ekf: initial covariance P0 = P·I (default 10).")]
+    [Description("ekf: initial covariance P0 = P·I (default 1).")]
     public string? EkfP0 { get; init; }
 
     /// <summary>ekf: truncation depth of the Jacobian.</summary>
@@ -111,6 +111,6 @@ public sealed partial class TrainSettings
 
     /// <summary>esn: what the readout reads.</summary>
     [CommandOption("--readout <NAME>")]
-    [Description("esn: state-input (the readout over [state; input; 1], default) or state (over [state; 1]).")]
+    [Description("esn: state-input (the readout over [[state; input; 1]], default) or state (over [[state; 1]]).")]
     public string? Readout { get; init; }
 }

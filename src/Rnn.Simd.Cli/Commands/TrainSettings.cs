@@ -30,7 +30,7 @@ public sealed partial class TrainSettings : DataSettings
 
     /// <summary>Seasons of the seasonal-naive baselines.</summary>
     [CommandOption("--seasons <LIST>")]
-    [Description("Seasons (in time steps) of the seasonal-naive baselines, comma-separated (default 24,168); a season shorter than the horizon is skipped.")]
+    [Description("Seasons (in time steps) of the seasonal-naive and ETS baselines, comma-separated (default: detected from the sampling period and the autocorrelation of the training part; 24,168 when the period is unknown).")]
     public string? Seasons { get; init; }
 
     /// <summary>Plot directory.</summary>
@@ -286,8 +286,8 @@ public sealed partial class TrainSettings : DataSettings
             DropoutInput = pIn, DropoutRecurrent = pRec, DropoutOutput = pOut, Clip = clip ?? ForecastPresets.AceaHourly.ClipNorm,
             ScheduleName = scheduleName, Decay = decay, DecayEvery = decayEvery, Init = init,
             Data = data!.Data, Column = data.Column, Aggregate = data.Aggregate, HasHeader = data.HasHeader,
-            Separator = data.Separator, FillGaps = data.FillGaps, Mode = mode == "multi" ? TargetMode.MultiOutput : TargetMode.SingleStep,
-            Seasons = seasons ?? [24, 168], PlotDirectory = Plot, Json = Json, Quiet = Quiet,
+            Separator = data.Separator, FillGaps = data.FillGaps, TimeColumn = data.TimeColumn, TimeFormat = data.TimeFormat, Mode = mode == "multi" ? TargetMode.MultiOutput : TargetMode.SingleStep,
+            Seasons = seasons ?? [24, 168], DetectSeasons = seasons is null, PlotDirectory = Plot, Json = Json, Quiet = Quiet,
             ModelPath = Out, CheckpointPath = Checkpoint, CheckpointEvery = checkpointEvery ?? 1, ResumePath = Resume,
         };
         if (!(r = kind.Parse(this, options, out TrainerPlan? plan)).Successful)
@@ -295,7 +295,7 @@ public sealed partial class TrainSettings : DataSettings
             options = null;
             return r;
         }
-        options = options with { Plan = plan! };
+        options = options with { Plan = plan!, Ensemble = ensemble ?? plan!.DefaultEnsemble(data!.Data is null) };
         return ValidationResult.Success();
     }
 
@@ -434,8 +434,20 @@ public sealed record TrainOptions(CellType Cell, int Hidden, int Layers, int Epo
     /// <summary>Checkpoint to resume from (<c>--resume</c>), or null.</summary>
     public string? ResumePath { get; init; }
 
+    /// <summary>Time column of <see cref="Data"/> (name, index or none), or null to detect it.</summary>
+    public string? TimeColumn { get; init; }
+
+    /// <summary>.NET custom format of the time column, or null.</summary>
+    public string? TimeFormat { get; init; }
+
+    /// <summary>
+    /// True when <c>--seasons</c> was not given: the seasons are detected from the sampling period and the training
+    /// part (<see cref="Train.TrainSeasons"/>); <see cref="Seasons"/> (24, 168) is then the fallback when the period is unknown.
+    /// </summary>
+    public bool DetectSeasons { get; init; }
+
     /// <summary>The data options as one record (for <see cref="Train.SeriesSource"/>).</summary>
-    public DataOptions Source => new(Data, Column, Aggregate, HasHeader, Separator, FillGaps);
+    public DataOptions Source => new(Data, Column, Aggregate, HasHeader, Separator, FillGaps, TimeColumn, TimeFormat);
 
     /// <summary>No progress output.</summary>
     public bool Quiet { get; init; }

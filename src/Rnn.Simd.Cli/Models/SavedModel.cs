@@ -114,6 +114,8 @@ public sealed class SavedModel
         if (data.Series.ColumnCount != c)
             throw new CliException(string.Create(CultureInfo.InvariantCulture,
                 $"--model {Path} was trained on {c} column(s) ({string.Join(", ", Forecasting.ColumnNames.Select(n => $"'{n}'"))}); the data has {data.Series.ColumnCount} ('{string.Join("', '", data.Series.ColumnNames)}'). This tool reads one column, so it serves one-column models."));
+        if (Options.Features.HasCalendar && data.Series.Time is null)
+            throw new CliException($"--model {Path} reads calendar features ({Options.Features}), which need timestamps; the data has no time column (give --data with one, or --time-column).");
     }
 
     /// <summary>Loads the series the data options ask for (aggregation defaulted from the model) and checks its columns.</summary>

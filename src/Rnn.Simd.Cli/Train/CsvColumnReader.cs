@@ -12,13 +12,26 @@ namespace Rnn.Simd.Cli.Train;
 /// <param name="HasHeader">True or false when known, null to detect (a first line whose fields are all numbers is data).</param>
 /// <param name="Separator">Field separator, or null to let Sep detect it from the first line.</param>
 /// <param name="FillGaps">Interpolate missing values (empty, NaN, NA, null) linearly instead of rejecting them.</param>
-public sealed record CsvColumnOptions(string? Column = null, bool? HasHeader = null, char? Separator = null, bool FillGaps = false);
+/// <param name="TimeColumn">Header name or 0-based index of the time column, "none" for no time column, or null to detect one (see <see cref="TimeParsing"/>).</param>
+/// <param name="TimeFormat">A .NET custom date and time format (invariant culture) the time column must match, or null for the formats of <see cref="TimeParsing"/>.</param>
+public sealed record CsvColumnOptions(string? Column = null, bool? HasHeader = null, char? Separator = null, bool FillGaps = false,
+    string? TimeColumn = null, string? TimeFormat = null);
 
 /// <summary>One column of a CSV file as a univariate series, with what was done to it.</summary>
 /// <param name="Series">The values, oldest first, named after the column.</param>
 /// <param name="ColumnIndex">0-based index of the column in the file.</param>
 /// <param name="FilledGaps">Missing values filled by linear interpolation (0 unless asked).</param>
-public sealed record CsvColumn(TimeSeries Series, int ColumnIndex, int FilledGaps);
+public sealed record CsvColumn(TimeSeries Series, int ColumnIndex, int FilledGaps)
+{
+    /// <summary>The timestamps of the rows (clock times in the first row's UTC offset), or null without a time column.</summary>
+    public IReadOnlyList<DateTime>? Times { get; init; }
+
+    /// <summary>The time column's name, or null without one.</summary>
+    public string? TimeColumnName { get; init; }
+
+    /// <summary>The 1-based file line of each value (for messages about a row).</summary>
+    public IReadOnlyList<int> Lines { get; init; } = [];
+}
 
 /// <summary>
 /// Reads one numeric column of a CSV file (plain, or gzip-compressed: detected by its magic bytes, whatever the file
@@ -104,6 +117,10 @@ public static class CsvColumnReader
 
         var values = new List<float>(4096);
         var lines = new List<int>(4096);
+        List<DateTimeOffset>? times = null;
+        int timeColumn = -1;
+        string timeName = "";
+        bool firstRow = true;
         int pendingBlanks = 0, firstBlankLine = 0;
         foreach (SepReader.Row row in reader)
         {
@@ -114,7 +131,15 @@ public static class CsvColumnReader
                 if (pendingBlanks++ == 0) firstBlankLine = line;
                 continue;
             }
-            if (column < 0) (column, columnName) = ResolveDefault(row, names, file, hasHeader);
+            if (firstRow)
+            {
+                firstRow = false;
+                (timeColumn, timeName) = ResolveTime(row, names, file, hasHeader, options, column);
+                if (timeColumn >= 0) times = new List<DateTimeOffset>(4096);
+            }
+            if (column < 0) (column, columnName) = ResolveDefault(row, names, file, hasHeader, timeColumn);
+            if (times is not null && pendingBlanks > 0)
+                throw new CliException(Invariant($"{file}, line {firstBlankLine}: a blank line has no timestamp; with the time column '{timeName}' every row needs one (remove the line, or give the row its time and an empty value)."));
             for (; pendingBlanks > 0; pendingBlanks--, firstBlankLine++)
             {
                 values.Add(ParseCell([], file, firstBlankLine, columnName, options.FillGaps));
@@ -122,6 +147,16 @@ public static class CsvColumnReader
             }
             if (column >= row.ColCount)
                 throw new CliException(Invariant($"{file}, line {line}: the row has {row.ColCount} field(s); column '{columnName}' is field {column + 1}."));
+            if (times is not null)
+            {
+                if (timeColumn >= row.ColCount)
+                    throw new CliException(Invariant($"{file}, line {line}: the row has {row.ColCount} field(s); the time column '{timeName}' is field {timeColumn + 1}."));
+                ReadOnlySpan<char> cell = row[timeColumn].Span;
+                if (!TimeParsing.TryParse(cell, options.TimeFormat, allowUnixSeconds: true, out DateTimeOffset time))
+                    throw new CliException(Invariant(
+                        $"{file}, line {line}, time column '{timeName}': '{Quote(cell)}' is not a time ({(options.TimeFormat is null ? TimeParsing.Formats : $"--time-format {options.TimeFormat}")})."));
+                times.Add(time);
+            }
             values.Add(ParseCell(row[column].Span, file, line, columnName, options.FillGaps));
             lines.Add(line);
         }
@@ -143,7 +178,41 @@ public static class CsvColumnReader
                     $"{file}, line {first}, column '{columnName}': a gap at the {(e.Index == 0 ? "start" : "end")} of the series cannot be interpolated (there is no value on one side); remove those rows."), e);
             }
         }
-        return new CsvColumn(new TimeSeries(array, 1, [columnName]), column, filled);
+        if (column == timeColumn)
+            throw new CliException($"{file}: column '{columnName}' is the time column; choose the series with --column, or the time with --time-column.");
+        return new CsvColumn(new TimeSeries(array, 1, [columnName]), column, filled)
+        {
+            Times = times is null ? null : TimeParsing.InFirstOffset(times),
+            TimeColumnName = times is null ? null : timeName,
+            Lines = lines,
+        };
+    }
+
+    // The time column: --time-column (none: no time column), else the first column named like a time (time, date,
+    // timestamp, datetime, ds) whose first value parses as a time (Unix seconds included), else the first column if its
+    // first value parses as a date (not a bare number). A column detected so is the time column: a later value that
+    // does not parse is an error naming the line.
+    private static (int Index, string Name) ResolveTime(SepReader.Row first, IReadOnlyList<string> names, string file, bool hasHeader, CsvColumnOptions options, int valueColumn)
+    {
+        if (options.TimeColumn is string wanted)
+        {
+            if (string.Equals(wanted.Trim(), "none", StringComparison.OrdinalIgnoreCase)) return (-1, "");
+            (int index, string name) = ResolveNamed(wanted, names, file, hasHeader);
+            if (index == valueColumn)
+                throw new CliException($"{file}: --time-column '{wanted}' and --column name the same column.");
+            return (index, name);
+        }
+        for (int j = 0; j < Math.Min(names.Count, first.ColCount); j++)
+        {
+            if (j == valueColumn || !TimeParsing.IsTimeName(names[j])) continue;
+            if (TimeParsing.TryParse(first[j].Span, options.TimeFormat, allowUnixSeconds: true, out _)) return (j, Label(names, j, hasHeader));
+            if (options.TimeFormat is not null)
+                throw new CliException(Invariant(
+                    $"{file}, line {first.LineNumberFrom}, time column '{names[j]}': '{Quote(first[j].Span)}' does not match --time-format {options.TimeFormat}."));
+        }
+        if (valueColumn != 0 && first.ColCount > 1 && TimeParsing.TryParse(first[0].Span, options.TimeFormat, allowUnixSeconds: false, out _))
+            return (0, Label(names, 0, hasHeader));
+        return (-1, "");
     }
 
     private static float ParseCell(ReadOnlySpan<char> cell, string file, int line, string column, bool fillGaps)
@@ -179,13 +248,13 @@ public static class CsvColumnReader
             : $"{file} has no header, so --column must be a 0-based index, got '{wanted}'.");
     }
 
-    private static (int Index, string Name) ResolveDefault(SepReader.Row first, IReadOnlyList<string> names, string file, bool hasHeader)
+    private static (int Index, string Name) ResolveDefault(SepReader.Row first, IReadOnlyList<string> names, string file, bool hasHeader, int timeColumn = -1)
     {
         int count = Math.Max(first.ColCount, names.Count);
         if (count == 1) return (0, Label(names, 0, hasHeader));
         var numeric = new List<int>();
         for (int j = 0; j < first.ColCount; j++)
-            if (double.TryParse(first[j].Span, NumberStyles.Float, CultureInfo.InvariantCulture, out _)) numeric.Add(j);
+            if (j != timeColumn && double.TryParse(first[j].Span, NumberStyles.Float, CultureInfo.InvariantCulture, out _)) numeric.Add(j);
         // The row may be longer than the header (ragged rows are allowed): such a field has no header name.
         if (numeric.Count == 1) return (numeric[0], Label(names, numeric[0], hasHeader));
         IReadOnlyList<string> listed = hasHeader ? names : Numbered(count);
@@ -208,7 +277,7 @@ public static class CsvColumnReader
         return string.Join(", ", parts);
     }
 
-    // A header is assumed unless every field of the first line is a number.
+    // A header is assumed unless every field of the first line is a number or a date.
     private static bool DetectHeader(string text, char? separator)
     {
         int end = text.IndexOfAny(['\r', '\n']);
@@ -218,7 +287,8 @@ public static class CsvColumnReader
         foreach (Range r in first.SplitAny(seps))
         {
             ReadOnlySpan<char> field = first[r].Trim().Trim('"');
-            if (!double.TryParse(field, NumberStyles.Float, CultureInfo.InvariantCulture, out _)) return true;
+            // A date (first column of a headerless file with a time column) is data too.
+            if (!double.TryParse(field, NumberStyles.Float, CultureInfo.InvariantCulture, out _) && !TimeParsing.TryParse(field, null, allowUnixSeconds: false, out _)) return true;
         }
         return false;
     }

@@ -16,13 +16,27 @@ namespace Rnn.Simd.Cli.Train;
 /// <param name="IsEmbedded">True for the embedded ACEA data.</param>
 public sealed record LoadedSeries(TimeSeries Series, TimeMask Mask, string Name, string Column, int Aggregate, int FilledGaps, int DroppedRows, bool IsEmbedded)
 {
+    /// <summary>The times of the (aggregated) steps, from the file's time column; null without one.</summary>
+    public TimeAxis? Time { get; init; }
+
+    /// <summary>The time column's name, or null.</summary>
+    public string? TimeColumn { get; init; }
+
+    /// <summary>The sampling period of the (aggregated) steps: from the time column, 10 minutes × aggregate for the embedded data, null when unknown.</summary>
+    public SamplingPeriod? Period { get; init; }
+
+    /// <summary>Missing timestamps filled by linear interpolation (<c>--fill-gaps linear</c>), counted in rows of the file.</summary>
+    public int FilledTimeSteps { get; init; }
+
     /// <summary>One line for the progress output: what was loaded and how.</summary>
     public string Describe()
     {
         var s = new System.Text.StringBuilder();
         s.Append(CultureInfo.InvariantCulture, $"{(IsEmbedded ? "ACEA Rome load (embedded)" : Name)}, column '{Column}', {Series.Length} steps");
         if (Aggregate > 1) s.Append(CultureInfo.InvariantCulture, $" (means of {Aggregate} rows{(DroppedRows > 0 ? $", last {DroppedRows} rows dropped" : "")})");
+        if (Period is { } p) s.Append(CultureInfo.InvariantCulture, $"; sampled every {p}{(Time is { } t ? $" from {t.Start:yyyy-MM-dd HH:mm} (time column '{TimeColumn}')" : "")}");
         if (FilledGaps > 0) s.Append(CultureInfo.InvariantCulture, $"; {FilledGaps} missing value(s) interpolated");
+        if (FilledTimeSteps > 0) s.Append(CultureInfo.InvariantCulture, $"; {FilledTimeSteps} missing time step(s) filled by linear interpolation");
         if (!Mask.IsEmpty) s.Append(CultureInfo.InvariantCulture, $"; steps {Mask} (abnormally low load) masked out of losses and metrics");
         return s.ToString();
     }
@@ -58,7 +72,8 @@ public static class SeriesSource
     public static LoadedSeries Load(DataOptions d)
     {
         ArgumentNullException.ThrowIfNull(d);
-        return d.Data is null ? LoadEmbedded(d.Aggregate ?? EmbeddedAggregate) : LoadFile(d.Data, d.Column, d.HasHeader, d.Separator, d.FillGaps, d.Aggregate ?? 1);
+        return d.Data is null ? LoadEmbedded(d.Aggregate ?? EmbeddedAggregate)
+            : LoadFile(d.Data, new CsvColumnOptions(d.Column, d.HasHeader, d.Separator, d.FillGaps, d.TimeColumn, d.TimeFormat), d.Aggregate ?? 1);
     }
 
     /// <summary>The embedded ACEA data averaged over <paramref name="aggregate"/> rows, with its anomaly mask.</summary>
@@ -68,16 +83,74 @@ public static class SeriesSource
             ?? throw new CliException($"the embedded data {DataResource} is missing from this build");
         TimeSeries raw = CsvSeriesReader.Read(stream);
         (TimeSeries series, int dropped) = AggregateSeries(raw, aggregate, "the embedded data");
-        return new LoadedSeries(series, TimeMask.Exclude(EmbeddedAnomaly).Aggregate(aggregate), "acea-rome", raw.ColumnNames[0], aggregate, 0, dropped, IsEmbedded: true);
+        return new LoadedSeries(series, TimeMask.Exclude(EmbeddedAnomaly).Aggregate(aggregate), "acea-rome", raw.ColumnNames[0], aggregate, 0, dropped, IsEmbedded: true)
+        {
+            // 10-minute values without timestamps: the period is known, the calendar is not.
+            Period = EmbeddedPeriod.Times(aggregate),
+        };
     }
 
+    /// <summary>The sampling period of the embedded data's rows.</summary>
+    public static readonly SamplingPeriod EmbeddedPeriod = SamplingPeriod.FromDuration(TimeSpan.FromMinutes(10));
+
     /// <summary>One column of a CSV file averaged over <paramref name="aggregate"/> rows.</summary>
-    public static LoadedSeries LoadFile(string path, string? column, bool? hasHeader, char? separator, bool fillGaps, int aggregate)
+    public static LoadedSeries LoadFile(string path, string? column, bool? hasHeader, char? separator, bool fillGaps, int aggregate) =>
+        LoadFile(path, new CsvColumnOptions(column, hasHeader, separator, fillGaps), aggregate);
+
+    /// <summary>
+    /// One column of a CSV file, on the grid of its time column when it has one (<see cref="TimeAxis.FromTimestamps"/>:
+    /// the sampling period, and an error naming the line for an unsorted, repeated, irregular or missing timestamp;
+    /// missing ones are filled by linear interpolation with <c>--fill-gaps linear</c>), averaged over
+    /// <paramref name="aggregate"/> rows.
+    /// </summary>
+    public static LoadedSeries LoadFile(string path, CsvColumnOptions options, int aggregate)
     {
-        CsvColumn read = CsvColumnReader.Read(path, new CsvColumnOptions(column, hasHeader, separator, fillGaps));
-        (TimeSeries series, int dropped) = AggregateSeries(read.Series, aggregate, Path.GetFileName(path));
-        return new LoadedSeries(series, TimeMask.None, Path.GetFileName(path), read.Series.ColumnNames[0], aggregate, read.FilledGaps, dropped, IsEmbedded: false);
+        ArgumentNullException.ThrowIfNull(options);
+        string file = Path.GetFileName(path);
+        CsvColumn read = CsvColumnReader.Read(path, options);
+        TimeSeries raw = read.Series;
+        TimeAxis? axis = null;
+        int filledTime = 0;
+        if (read.Times is { } times)
+        {
+            if (times.Count < 2) throw new CliException($"{file}: the time column '{read.TimeColumnName}' has fewer than two rows; a sampling period needs two.");
+            int[] positions;
+            try
+            {
+                (axis, positions) = TimeAxis.FromTimestamps(times.ToArray(), options.FillGaps);
+            }
+            catch (IrregularTimeException e)
+            {
+                string message = e.Message.Replace($" (Parameter '{e.ParamName}')", "", StringComparison.Ordinal);
+                int colon = message.IndexOf(": ", StringComparison.Ordinal);
+                throw new CliException(Invariant($"{file}, line {read.Lines[e.Index]}, time column '{read.TimeColumnName}': {message[(colon + 2)..]}"), e);
+            }
+            (raw, filledTime) = OnGrid(raw, positions);
+        }
+        (TimeSeries series, int dropped) = AggregateSeries(raw.WithTime(axis), aggregate, file);
+        return new LoadedSeries(series, TimeMask.None, file, read.Series.ColumnNames[0], aggregate, read.FilledGaps, dropped, IsEmbedded: false)
+        {
+            Time = axis?.Aggregate(aggregate),
+            TimeColumn = read.TimeColumnName,
+            Period = axis?.Period.Times(aggregate),
+            FilledTimeSteps = filledTime,
+        };
     }
+
+    // The values at their grid positions, the missing steps between them interpolated linearly.
+    private static (TimeSeries Series, int Filled) OnGrid(TimeSeries raw, int[] positions)
+    {
+        int n = positions[^1] + 1;
+        if (n == raw.Length) return (raw, 0);
+        var values = new float[n];
+        values.AsSpan().Fill(float.NaN);
+        ReadOnlySpan<float> v = raw.Values;
+        for (int i = 0; i < positions.Length; i++) values[positions[i]] = v[i];
+        int filled = TimeSeries.InterpolateGaps(values);
+        return (new TimeSeries(values, 1, raw.ColumnNames), filled);
+    }
+
+    private static string Invariant(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
 
     private static (TimeSeries Series, int Dropped) AggregateSeries(TimeSeries raw, int aggregate, string what)
     {

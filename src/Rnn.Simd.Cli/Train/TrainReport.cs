@@ -23,6 +23,9 @@ public sealed class TrainReport(TrainOptions options, TrainingOutcome outcome, T
     /// <summary>Files written by the run (plots, later model files), reported under "files".</summary>
     public List<string> Files { get; } = [];
 
+    /// <summary>The seasons of the baselines and the evidence for them (detected, given or assumed), or null.</summary>
+    public SeasonChoice? Seasons { get; init; }
+
     /// <summary>Extra string fields for the JSON document (written after the standard ones) and the table footer.</summary>
     public Dictionary<string, string> Extras { get; } = new(StringComparer.Ordinal);
 
@@ -55,8 +58,7 @@ public sealed class TrainReport(TrainOptions options, TrainingOutcome outcome, T
             string name = s.Name switch
             {
                 "model" => ModelName(options, outcome),
-                "persistence" => Invariant($"persistence (lag {s.Lag})"),
-                _ => Invariant($"seasonal naive (lag {s.Lag})"),
+                _ => s.Label + (ReferenceEquals(s, evaluation.Best) ? " *" : ""),
             };
             var cells = new List<string> { Markup.Escape(name), F(s.All.Nrmse), F(s.All.Rmse), F(s.All.Mae), F(s.All.Mape) };
             if (multi) cells.Add(F(s.LastStep.Nrmse));
@@ -72,6 +74,13 @@ public sealed class TrainReport(TrainOptions options, TrainingOutcome outcome, T
         text.WriteLine(Invariant(
             $"{epochs}, {r.Elapsed.TotalSeconds:F1} s, {r.WindowsPerSecond:F0} windows/s; inputs {options.Features}; data {outcome.Data.Name} column '{outcome.Data.Column}', {test.Series.Length} steps."));
         if (!outcome.Data.Mask.IsEmpty) text.WriteLine(Invariant($"Steps {outcome.Data.Mask} masked out of losses and metrics."));
+        if (Seasons is not null) text.WriteLine(Seasons.Describe());
+        if (outcome.Data.Period is { } period)
+            text.WriteLine(Invariant($"Sampling period {period}{(outcome.Data.Time is { } time ? $", from {time.Start:yyyy-MM-dd HH:mm} (time column '{outcome.Data.TimeColumn}')" : "")}{(outcome.Data.FilledTimeSteps > 0 ? $"; {outcome.Data.FilledTimeSteps} missing time step(s) filled by linear interpolation" : "")}."));
+        if (evaluation.Best is { } best)
+            text.WriteLine(Invariant(
+                $"* best baseline on validation: {best.Label} (validation NRMSE {F(best.ValidationNrmse)}, test {F(best.All.Nrmse)}); skill of the model 1 - NRMSE_model / NRMSE_best = {F(evaluation.Skill)}."));
+        foreach (string note in evaluation.EtsNotes) text.WriteLine(note);
         if (evaluation.SkippedSeasons.Count > 0)
             text.WriteLine(Invariant($"Seasonal naive skipped for season(s) {string.Join(", ", evaluation.SkippedSeasons)}: shorter than the horizon or than the history."));
         foreach (string file in Files) text.WriteLine($"Wrote {file}");
@@ -83,6 +92,7 @@ public sealed class TrainReport(TrainOptions options, TrainingOutcome outcome, T
     {
         yield return evaluation.Model;
         foreach (ForecastScore b in evaluation.Baselines) yield return b;
+        foreach (ForecastScore b in evaluation.Ets) yield return b;
     }
 
     /// <summary>Writes the JSON document followed by a newline.</summary>
@@ -160,6 +170,7 @@ public sealed class TrainReport(TrainOptions options, TrainingOutcome outcome, T
                 w.WriteEndObject();
             }
             w.WriteEndArray();
+            WriteSeasonsAndBest(w);
             w.WriteNumber("epochs", r.EpochsRun);
             w.WriteNumber("bestEpoch", r.BestEpoch);
             w.WriteBoolean("stoppedEarly", r.StoppedEarly);
@@ -199,6 +210,84 @@ public sealed class TrainReport(TrainOptions options, TrainingOutcome outcome, T
         writer.Write(System.Text.Encoding.UTF8.GetString(stream.ToArray()));
         writer.WriteLine();
         writer.Flush();
+    }
+
+    // The fields of issue 14: sampling period, time column, seasons and their evidence, ETS, validation figures, the best baseline and the skill.
+    private void WriteSeasonsAndBest(Utf8JsonWriter w)
+    {
+        LoadedSeries data = outcome.Data;
+        if (data.Period is { } period) w.WriteString("samplingPeriod", period.ToString());
+        else w.WriteNull("samplingPeriod");
+        if (data.TimeColumn is string timeColumn) w.WriteString("timeColumn", timeColumn);
+        else w.WriteNull("timeColumn");
+        if (data.Time is { } time) w.WriteString("start", time.Start.ToString("yyyy-MM-ddTHH:mm:ss", CultureInfo.InvariantCulture));
+        else w.WriteNull("start");
+        w.WriteNumber("filledTimeSteps", data.FilledTimeSteps);
+        if (Seasons is not null)
+        {
+            w.WriteStartObject("seasons");
+            w.WriteString("source", Seasons.Source);
+            w.WriteStartArray("periods");
+            foreach (int p in Seasons.Periods) w.WriteNumberValue(p);
+            w.WriteEndArray();
+            w.WriteStartArray("candidates");
+            foreach (SeasonCandidate c in Seasons.Candidates)
+            {
+                w.WriteStartObject();
+                w.WriteNumber("period", c.Period);
+                w.WriteString("name", c.Name);
+                Number(w, "acf", c.Acf);
+                Number(w, "acfHalf", c.AcfHalf);
+                w.WriteBoolean("confirmed", c.Confirmed);
+                w.WriteString("reason", c.Reason);
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }
+        w.WriteStartArray("ets");
+        foreach (ForecastScore e in evaluation.Ets)
+        {
+            w.WriteStartObject();
+            w.WriteString("name", e.Label);
+            w.WriteNumber("season", e.Lag);
+            if (e.Ets is { } p)
+            {
+                Number(w, "alpha", p.Alpha);
+                Number(w, "beta", p.Beta);
+                Number(w, "gamma", p.Gamma);
+                Number(w, "phi", p.Phi);
+            }
+            Metrics(w, e.All);
+            w.WriteStartObject("lastStep");
+            Metrics(w, e.LastStep);
+            w.WriteEndObject();
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+        // Validation NRMSE of every baseline (the figure that chooses the best), apart from "baselines" so that it keeps the test-only layout evaluate also prints.
+        w.WriteStartArray("validationBaselines");
+        foreach (ForecastScore b in evaluation.Baselines.Concat(evaluation.Ets))
+        {
+            w.WriteStartObject();
+            w.WriteString("name", b.Name);
+            w.WriteNumber("lag", b.Lag);
+            Number(w, "nrmse", b.ValidationNrmse);
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+        if (evaluation.Best is { } best)
+        {
+            w.WriteStartObject("bestBaseline");
+            w.WriteString("name", best.Name);
+            w.WriteNumber("lag", best.Lag);
+            w.WriteString("label", best.Label);
+            Number(w, "validationNrmse", best.ValidationNrmse);
+            Number(w, "nrmse", best.All.Nrmse);
+            w.WriteEndObject();
+        }
+        else w.WriteNull("bestBaseline");
+        Number(w, "skill", evaluation.Skill);
     }
 
     /// <summary>Writes nrmse, rmse, mae, mape (null when undefined) and count.</summary>

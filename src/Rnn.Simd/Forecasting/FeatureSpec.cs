@@ -25,6 +25,31 @@ public enum FeatureKind
     /// Parameter P ≥ 2.
     /// </summary>
     Phase = 2,
+
+    /// <summary>
+    /// The phase of the row's time t in a calendar cycle, from the series' timestamps (<c>TimeSeries.Time</c>),
+    /// as two inputs sin(2π f) and cos(2π f), f the fraction of the cycle elapsed at t. Text forms <c>hourofday</c>
+    /// (f = time of day / 24 h), <c>dayofweek</c> (f = (days since Monday + time of day) / 7), <c>dayofyear</c>
+    /// (f = (day of year − 1 + time of day) / days in the year) and <c>month</c> (f = (month − 1) / 12). Parameter a
+    /// <see cref="CalendarField"/>. Needs a series with a time axis.
+    /// </summary>
+    Calendar = 3,
+}
+
+/// <summary>The calendar cycle of a <see cref="FeatureKind.Calendar"/> feature (its parameter).</summary>
+public enum CalendarField
+{
+    /// <summary>Hour of the day (a cycle of 24 hours).</summary>
+    HourOfDay = 1,
+
+    /// <summary>Day of the week (a cycle of 7 days from Monday).</summary>
+    DayOfWeek = 2,
+
+    /// <summary>Day of the year (a cycle of 365 or 366 days).</summary>
+    DayOfYear = 3,
+
+    /// <summary>Month of the year (a cycle of 12 months).</summary>
+    Month = 4,
 }
 
 /// <summary>One input feature: a kind and its integer parameter (the lag L or the period P; 0 for a value).</summary>
@@ -41,6 +66,9 @@ public readonly record struct Feature(FeatureKind Kind, int Parameter)
     /// <summary>sin / cos of the time's phase in a cycle of <paramref name="period"/> steps.</summary>
     public static Feature Phase(int period) => new(FeatureKind.Phase, period);
 
+    /// <summary>sin / cos of the timestamp's phase in the calendar cycle <paramref name="field"/>.</summary>
+    public static Feature Calendar(CalendarField field) => new(FeatureKind.Calendar, (int)field);
+
     /// <summary>The short text form: value, lagL, day, week or phaseP.</summary>
     public override string ToString() => Kind switch
     {
@@ -49,6 +77,10 @@ public readonly record struct Feature(FeatureKind Kind, int Parameter)
         FeatureKind.Phase when Parameter == 24 => "day",
         FeatureKind.Phase when Parameter == 168 => "week",
         FeatureKind.Phase => "phase" + Parameter.ToString(CultureInfo.InvariantCulture),
+        FeatureKind.Calendar when Parameter == (int)CalendarField.HourOfDay => "hourofday",
+        FeatureKind.Calendar when Parameter == (int)CalendarField.DayOfWeek => "dayofweek",
+        FeatureKind.Calendar when Parameter == (int)CalendarField.DayOfYear => "dayofyear",
+        FeatureKind.Calendar when Parameter == (int)CalendarField.Month => "month",
         _ => $"unknown({(int)Kind},{Parameter})",
     };
 }
@@ -93,7 +125,9 @@ public sealed class FeatureSpec : IEquatable<FeatureSpec>
                     throw new ArgumentException($"Feature {i}: a lag must be at least 1 step (got {f.Parameter}).", nameof(features));
                 case FeatureKind.Phase when f.Parameter < 2:
                     throw new ArgumentException($"Feature {i}: a phase period must be at least 2 steps (got {f.Parameter}).", nameof(features));
-                case FeatureKind.Value or FeatureKind.Lag or FeatureKind.Phase:
+                case FeatureKind.Calendar when f.Parameter < (int)CalendarField.HourOfDay || f.Parameter > (int)CalendarField.Month:
+                    throw new ArgumentException($"Feature {i}: unknown calendar field {f.Parameter}.", nameof(features));
+                case FeatureKind.Value or FeatureKind.Lag or FeatureKind.Phase or FeatureKind.Calendar:
                     break;
                 default:
                     throw new ArgumentException($"Feature {i}: unknown kind {(int)f.Kind}.", nameof(features));
@@ -102,7 +136,47 @@ public sealed class FeatureSpec : IEquatable<FeatureSpec>
                 if (_items[k] == f) throw new ArgumentException($"The feature '{f}' is listed twice.", nameof(features));
             _items[i] = f;
             if (f.Kind == FeatureKind.Lag) MaxLag = Math.Max(MaxLag, f.Parameter);
+            if (f.Kind == FeatureKind.Calendar) HasCalendar = true;
         }
+    }
+
+    /// <summary>True when a feature reads the timestamps (<see cref="FeatureKind.Calendar"/>): the series needs a <c>TimeSeries.Time</c>.</summary>
+    public bool HasCalendar { get; }
+
+    /// <summary>
+    /// This spec with each phase feature whose cycle is a calendar cycle of <paramref name="period"/> replaced by the
+    /// calendar feature read from the real timestamps (a series with a time column): on sub-daily data a phase of one day
+    /// becomes <c>hourofday</c> and one of a week <c>dayofweek</c>; on daily data phase7 becomes <c>dayofweek</c> and
+    /// phase365 <c>dayofyear</c>; on monthly data phase12 becomes <c>month</c>. Other features are kept; returns this
+    /// instance when nothing changes.
+    /// </summary>
+    public FeatureSpec WithCalendarPhases(SamplingPeriod period)
+    {
+        var items = new Feature[_items.Length];
+        bool changed = false;
+        for (int i = 0; i < items.Length; i++)
+        {
+            Feature f = _items[i];
+            CalendarField? field = f.Kind == FeatureKind.Phase ? CalendarOf(f.Parameter, period) : null;
+            items[i] = field is { } c ? Feature.Calendar(c) : f;
+            changed |= field is not null;
+        }
+        if (!changed) return this;
+        // Two phases may map to one calendar feature (never with distinct periods, but keep the spec valid).
+        var distinct = new List<Feature>(items.Length);
+        foreach (Feature f in items)
+            if (!distinct.Contains(f)) distinct.Add(f);
+        return new FeatureSpec(distinct);
+    }
+
+    private static CalendarField? CalendarOf(int steps, SamplingPeriod period)
+    {
+        if (period.IsCalendarMonths) return period.Months * steps == 12 ? CalendarField.Month : null;
+        TimeSpan cycle = period.Duration * steps;
+        if (cycle == TimeSpan.FromDays(1) && period.Duration < TimeSpan.FromDays(1)) return CalendarField.HourOfDay;
+        if (cycle == TimeSpan.FromDays(7)) return CalendarField.DayOfWeek;
+        if (period.Duration == TimeSpan.FromDays(1) && (steps == 365 || steps == 366)) return CalendarField.DayOfYear;
+        return null;
     }
 
     /// <summary>The default: the current value of the input columns only (what a network read before features existed).</summary>
@@ -156,7 +230,7 @@ public sealed class FeatureSpec : IEquatable<FeatureSpec>
         return new FeatureSpec(kept);
     }
 
-    /// <summary>Parses the short text form: comma-separated <c>value</c> (or <c>load</c>), <c>lagL</c>, <c>day</c>, <c>week</c>, <c>phaseP</c>; case and spaces ignored.</summary>
+    /// <summary>Parses the short text form: comma-separated <c>value</c> (or <c>load</c>), <c>lagL</c>, <c>day</c>, <c>week</c>, <c>phaseP</c>, <c>hourofday</c>, <c>dayofweek</c>, <c>dayofyear</c>, <c>month</c>; case and spaces ignored.</summary>
     /// <exception cref="FormatException">An empty list, an unknown or malformed feature (the message names it).</exception>
     /// <exception cref="ArgumentException">A repeated feature, a lag below 1 or a period below 2.</exception>
     public static FeatureSpec Parse(string text)
@@ -172,10 +246,14 @@ public sealed class FeatureSpec : IEquatable<FeatureSpec>
                 "value" or "load" => Feature.Value,
                 "day" => Feature.Phase(24),
                 "week" => Feature.Phase(168),
+                "hourofday" => Feature.Calendar(CalendarField.HourOfDay),
+                "dayofweek" => Feature.Calendar(CalendarField.DayOfWeek),
+                "dayofyear" => Feature.Calendar(CalendarField.DayOfYear),
+                "month" or "monthofyear" => Feature.Calendar(CalendarField.Month),
                 _ when p.StartsWith("lag", StringComparison.Ordinal) => Feature.Lag(Number(p, 3, parts[i], text)),
                 _ when p.StartsWith("phase", StringComparison.Ordinal) => Feature.Phase(Number(p, 5, parts[i], text)),
                 _ => throw new FormatException(
-                    $"Unknown feature '{parts[i].Trim()}' in \"{text}\": use value (or load), lagL, day, week or phaseP, separated by commas."),
+                    $"Unknown feature '{parts[i].Trim()}' in \"{text}\": use value (or load), lagL, day, week, phaseP, hourofday, dayofweek, dayofyear or month, separated by commas."),
             };
         }
         return new FeatureSpec(features);
@@ -219,7 +297,7 @@ public sealed class FeatureSpec : IEquatable<FeatureSpec>
     /// and lags with <paramref name="mean"/> / <paramref name="std"/> of their column. Overwrites; allocates nothing.
     /// </summary>
     internal void FillRow(in SeriesView source, int t, int horizon, ReadOnlySpan<int> inputColumns, ReadOnlySpan<int> targetColumns,
-        ReadOnlySpan<double> mean, ReadOnlySpan<double> std, Span<float> row)
+        ReadOnlySpan<double> mean, ReadOnlySpan<double> std, Span<float> row, TimeAxis? time = null)
     {
         int at = 0;
         foreach (Feature f in _items)
@@ -233,6 +311,12 @@ public sealed class FeatureSpec : IEquatable<FeatureSpec>
                     int s = t + horizon - f.Parameter;
                     foreach (int j in targetColumns) row[at++] = (float)((source.Value(s, j) - mean[j]) / std[j]);
                     break;
+                case FeatureKind.Calendar:
+                    if (time is null) ThrowNoTime(f);
+                    double turn = 2 * Math.PI * CalendarFraction(time!.TimeAt(t), (CalendarField)f.Parameter);
+                    row[at++] = (float)Math.Sin(turn);
+                    row[at++] = (float)Math.Cos(turn);
+                    break;
                 default:
                     // t mod P first, so that the angle stays exact for any t (no loss of the phase in a large 2π t / P).
                     double angle = 2 * Math.PI * (t % f.Parameter) / f.Parameter;
@@ -242,6 +326,25 @@ public sealed class FeatureSpec : IEquatable<FeatureSpec>
             }
         }
     }
+
+    /// <summary>The fraction in [0, 1) of the calendar cycle <paramref name="field"/> elapsed at <paramref name="time"/> (see <see cref="FeatureKind.Calendar"/>).</summary>
+    public static double CalendarFraction(DateTime time, CalendarField field)
+    {
+        double day = time.TimeOfDay.Ticks / (double)TimeSpan.TicksPerDay;
+        return field switch
+        {
+            CalendarField.HourOfDay => day,
+            // DayOfWeek counts from Sunday = 0; the cycle starts on Monday.
+            CalendarField.DayOfWeek => (((int)time.DayOfWeek + 6) % 7 + day) / 7,
+            CalendarField.DayOfYear => (time.DayOfYear - 1 + day) / (DateTime.IsLeapYear(time.Year) ? 366 : 365),
+            CalendarField.Month => (time.Month - 1) / 12.0,
+            _ => throw new ArgumentOutOfRangeException(nameof(field), field, "Unknown calendar field."),
+        };
+    }
+
+    [System.Diagnostics.CodeAnalysis.DoesNotReturn]
+    private static void ThrowNoTime(Feature f) =>
+        throw new InvalidOperationException($"The feature '{f}' reads the timestamps of the series, and this series has none (a file needs a time column).");
 }
 
 /// <summary>

@@ -87,6 +87,8 @@ public sealed class ForecastWindows
             throw new ArgumentOutOfRangeException(nameof(targetRange), targetRange, $"The target range reaches past the end of the series ({series.Length} values).");
         if (targetRange.IsEmpty)
             throw new EmptySeriesException($"The target range {targetRange} is empty: there is nothing to predict.", nameof(targetRange));
+        if (options.Features.HasCalendar && series.Time is null)
+            throw new ArgumentException($"The features '{options.Features}' read the timestamps of the series, and this series has none (TimeSeries.WithTime; a file needs a time column).", nameof(series));
         int[] inputColumns = options.ResolveInputs(c, nameof(options));
         int[] targetColumns = options.ResolveTargets(c, nameof(options));
 
@@ -120,7 +122,7 @@ public sealed class ForecastWindows
         for (int r = 0; r < Length; r++)
         {
             int t = FirstTime + r;
-            features.FillRow(view, t, Options.Horizon, _inputColumns, _targetColumns, mean, std, _inputs.AsSpan(r * InputSize, InputSize));
+            features.FillRow(view, t, Options.Horizon, _inputColumns, _targetColumns, mean, std, _inputs.AsSpan(r * InputSize, InputSize), Series.Time);
             for (int k = 0; k < steps; k++)
             {
                 int s = t + (Options.Mode == TargetMode.SingleStep ? Options.Horizon : k + 1);

@@ -119,6 +119,16 @@ public sealed class Forecaster
     /// <summary>M ≥ 1, the networks whose outputs are averaged (1 for a single network).</summary>
     public int MemberCount => _members.Count;
 
+    /// <summary>
+    /// The time of index 0 of the histories given as spans, for calendar features (<see cref="FeatureKind.Calendar"/>);
+    /// null when the model reads none. The overloads taking a <see cref="TimeSeries"/> or <see cref="ForecastWindows"/>
+    /// use the series' own <see cref="TimeSeries.Time"/> when it has one.
+    /// </summary>
+    public TimeAxis? Time { get; set; }
+
+    // The time axis of the call in progress (Time, or the series' own).
+    private TimeAxis? _callTime;
+
     /// <summary><c>typeof(float)</c> or <c>typeof(double)</c>: the element type of the networks.</summary>
     public Type ElementType => _members.ElementType;
 
@@ -210,7 +220,9 @@ public sealed class Forecaster
         ArgumentNullException.ThrowIfNull(history);
         CheckColumns(history);
         var result = new float[PathSize];
-        ForecastPath(history.Values, result);
+        _callTime = history.Time;
+        try { ForecastPath(history.Values, result); }
+        finally { _callTime = null; }
         return result;
     }
 
@@ -220,7 +232,9 @@ public sealed class Forecaster
         ArgumentNullException.ThrowIfNull(history);
         CheckColumns(history);
         var result = new float[OutputSize];
-        Forecast(history.Values, result);
+        _callTime = history.Time;
+        try { Forecast(history.Values, result); }
+        finally { _callTime = null; }
         return result;
     }
 
@@ -271,7 +285,9 @@ public sealed class Forecaster
         ArgumentNullException.ThrowIfNull(part);
         CheckPart(part);
         int end = part.FirstTime + part.Length;
-        PredictRows(part.Series.Values[..(end * ColumnCount)], part.FirstTime, destination);
+        _callTime = part.Series.Time;
+        try { PredictRows(part.Series.Values[..(end * ColumnCount)], part.FirstTime, destination); }
+        finally { _callTime = null; }
     }
 
     /// <summary>As <see cref="Predict(ForecastWindows, Span{float})"/>; returns a new T x O array.</summary>
@@ -318,7 +334,7 @@ public sealed class Forecaster
             // history or among the k values generated so far.
             int t = n - 1 + k;
             var view = new SeriesView(history, ColumnCount, destination[..(k * ct)], _targetColumns);
-            Options.Features.FillRow(view, t, 1, _inputColumns, _targetColumns, _mean, _std, _input);
+            Options.Features.FillRow(view, t, 1, _inputColumns, _targetColumns, _mean, _std, _input, _callTime ?? Time);
             _members.Step(_input, _memberOutputs);
             Average();
             Unscale(_output, destination.Slice(k * ct, ct));
@@ -333,7 +349,9 @@ public sealed class Forecaster
         ThrowIfCannotGenerate();
         if (steps < 1) throw new ArgumentOutOfRangeException(nameof(steps), steps, "At least one step must be generated.");
         var result = new float[checked(steps * TargetCount)];
-        Generate(history.Values, steps, result);
+        _callTime = history.Time;
+        try { Generate(history.Values, steps, result); }
+        finally { _callTime = null; }
         return result;
     }
 
@@ -362,7 +380,7 @@ public sealed class Forecaster
         int o = _output.Length, m = _members.Count;
         for (int t = first; t < n; t++)
         {
-            Options.Features.FillRow(view, t, h, _inputColumns, _targetColumns, _mean, _std, _input);
+            Options.Features.FillRow(view, t, h, _inputColumns, _targetColumns, _mean, _std, _input, _callTime ?? Time);
             _members.Step(_input, _memberOutputs);
             if (t >= firstRow) EnsembleAverage.Mean(_memberOutputs, m, rows.Slice((t - firstRow) * o, o));
         }

@@ -93,6 +93,12 @@ public sealed class TimeSeries
     /// <summary>T, the number of time steps.</summary>
     public int Length { get; }
 
+    /// <summary>The time of each step (from a time column), or null when the series has no timestamps; calendar features need it.</summary>
+    public TimeAxis? Time { get; private init; }
+
+    /// <summary>This series (the same values, not copied) with the time axis <paramref name="time"/> (null removes it).</summary>
+    public TimeSeries WithTime(TimeAxis? time) => new(_values, ColumnCount, _names) { Time = time };
+
     /// <summary>C, the number of values per time step.</summary>
     public int ColumnCount { get; }
 
@@ -156,7 +162,7 @@ public sealed class TimeSeries
         if (length < 0 || length > Length - start)
             throw new ArgumentOutOfRangeException(nameof(length), length, $"Only {Length - start} time steps follow index {start}.");
         if (length == 0) throw new EmptySeriesException($"The slice [{start}, {start}) of the series is empty.", nameof(length));
-        return new TimeSeries(_values.AsSpan(start * ColumnCount, length * ColumnCount).ToArray(), ColumnCount, _names);
+        return new TimeSeries(_values.AsSpan(start * ColumnCount, length * ColumnCount).ToArray(), ColumnCount, _names) { Time = Time?.Skip(start) };
     }
 
     /// <summary>
@@ -191,7 +197,7 @@ public sealed class TimeSeries
                 result[i * c + j] = (float)(sum * inv);
             }
         }
-        return new TimeSeries(result, c, _names);
+        return new TimeSeries(result, c, _names) { Time = Time?.Aggregate(factor) };
     }
 
     /// <summary>

@@ -302,7 +302,7 @@ internal static class Sections
         var items = new Feature[n];
         for (int i = 0; i < n; i++)
         {
-            int kind = r.I32($"the kind of feature {i}", 0, (int)FeatureKind.Phase);
+            int kind = r.I32($"the kind of feature {i}", 0, (int)FeatureKind.Calendar);
             int parameter = r.I32($"the parameter of feature {i}", 0, int.MaxValue);
             items[i] = new Feature((FeatureKind)kind, parameter);
         }

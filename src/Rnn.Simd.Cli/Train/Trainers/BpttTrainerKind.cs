@@ -39,6 +39,8 @@ internal sealed class BpttTrainerKind : TrainerKind
     {
         public override TrainerKind Kind => TrainerKinds.Default;
 
+        public override int DefaultEnsemble(bool embeddedData) => embeddedData ? TrainSettings.DefaultEnsemble : 1;
+
         public override INetworkTrainer<float> Create(RecurrentNetwork<float> network, TrainOptions o, int member, ulong seed) =>
             new Trainer<float>(network, TrainingRun.CreateTrainerOptions(o, member, seed));
     }

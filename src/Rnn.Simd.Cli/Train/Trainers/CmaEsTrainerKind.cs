@@ -15,17 +15,17 @@ namespace Rnn.Simd.Cli.Train.Trainers;
 /// </summary>
 internal sealed class CmaEsTrainerKind : TrainerKind
 {
-    /// <summary>The cell when --cell is not given: the chapter's plain RNN keeps the search space small.</summary>
-    public const CellType DefaultCell = CellType.Elman;
+    /// <summary>The cell when --cell is not given.</summary>
+    public const CellType DefaultCell = CellType.Lstm;
 
     /// <summary>Hidden units when --hidden is not given.</summary>
     public const int DefaultHidden = 8;
 
     /// <summary>Generations when --epochs is not given.</summary>
-    public const int DefaultGenerations = 300;
+    public const int DefaultGenerations = 100;
 
     /// <summary>Generations without a better validation loss before stopping, when --patience is not given.</summary>
-    public const int DefaultPatience = 60;
+    public const int DefaultPatience = 30;
 
     /// <inheritdoc/>
     public override string Name => "cmaes";

@@ -78,6 +78,9 @@ internal sealed class EsnTrainerKind : TrainerKind
         public override NetworkArchitecture Architecture(TrainOptions o, int inputSize, int outputSize) =>
             EchoStateNetwork.Architecture(options, inputSize, outputSize);
 
+        // Reservoirs are cheap to fit: the default ensemble on the embedded data is BPTT's.
+        public override int DefaultEnsemble(bool embeddedData) => embeddedData ? TrainSettings.DefaultEnsemble : 1;
+
         public override int Epochs(TrainOptions o) => 1 + (options.RidgeCandidates?.Count ?? 0);
 
         public override INetworkTrainer<float> Create(RecurrentNetwork<float> network, TrainOptions o, int member, ulong seed) =>

@@ -64,6 +64,9 @@ public abstract class TrainerPlan
     /// <summary>The library trainer of ensemble member <paramref name="member"/> (seed <paramref name="seed"/>) on its freshly initialised network.</summary>
     public abstract INetworkTrainer<float> Create(RecurrentNetwork<float> network, TrainOptions o, int member, ulong seed);
 
+    /// <summary>Members of the seed ensemble when --ensemble is not given (on the embedded data, or on a file).</summary>
+    public virtual int DefaultEnsemble(bool embeddedData) => 1;
+
     /// <summary>Epochs (passes, generations) the progress bar counts to; 1 for a trainer that fits in one pass.</summary>
     public virtual int Epochs(TrainOptions o) => o.Epochs;
 

@@ -19,30 +19,37 @@ public enum EkfVariant
 /// Options of an <see cref="EkfTrainer{T}"/>. R and Q are annealed over the epochs, as Haykin (2001, ch. 2) recommends: epoch e of E
 /// uses R_e = R0 · (R_end / R0)^((e - 1) / (E - 1)) (geometric; linear when either end is 0, as Q may be).
 /// </summary>
+/// <remarks>
+/// The defaults were chosen on the validation loss of the tool's default task (ACEA hourly load, z-scored, LSTM
+/// H = 32, node-decoupled, about 15,900 training steps per epoch) among a handful of settings: with many steps per
+/// epoch a small Q and a large R keep the filter from tracking the most recent hours instead of learning the series
+/// (Q = 1e-3 gave an a-priori training MSE of 0.05 but a validation MSE of 0.24). A short series wants the book's
+/// bolder values (R from 10 to 1, P0 = 10, Q from 1e-3 to 1e-6; see the tests).
+/// </remarks>
 public sealed record EkfOptions
 {
     /// <summary>Global or node-decoupled covariance (default <see cref="EkfVariant.NodeDecoupled"/>).</summary>
     public EkfVariant Variant { get; init; } = EkfVariant.NodeDecoupled;
 
-    /// <summary>R0: the measurement noise variance of the first epoch, the same for each output (default 10). Its
+    /// <summary>R0: the measurement noise variance of the first epoch, the same for each output (default 100). Its
     /// inverse is the book's learning rate η: a large R takes small, cautious steps while P is still large. A target
     /// with weight w has noise R / w (w = 0: no measurement).</summary>
-    public double MeasurementNoise { get; init; } = 10;
+    public double MeasurementNoise { get; init; } = 100;
 
-    /// <summary>R_end: the measurement noise of the last epoch (default 1; annealed from <see cref="MeasurementNoise"/>).</summary>
-    public double FinalMeasurementNoise { get; init; } = 1;
+    /// <summary>R_end: the measurement noise of the last epoch (default 30; annealed from <see cref="MeasurementNoise"/>).</summary>
+    public double FinalMeasurementNoise { get; init; } = 30;
 
     /// <summary>Q0: the artificial process noise q of the first epoch, Q = q·I added to P after every update (default
-    /// 1e-3); it keeps P from collapsing and helps it stay positive definite. 0 is allowed (then the filter on a model
+    /// 1e-6); it keeps P from collapsing and helps it stay positive definite. 0 is allowed (then the filter on a model
     /// linear in its weights is recursive least squares).</summary>
-    public double ProcessNoise { get; init; } = 1e-3;
+    public double ProcessNoise { get; init; } = 1e-6;
 
-    /// <summary>Q_end: the process noise of the last epoch (default 1e-6; annealed from <see cref="ProcessNoise"/>).</summary>
-    public double FinalProcessNoise { get; init; } = 1e-6;
+    /// <summary>Q_end: the process noise of the last epoch (default 1e-8; annealed from <see cref="ProcessNoise"/>).</summary>
+    public double FinalProcessNoise { get; init; } = 1e-8;
 
-    /// <summary>P0 = this · I, the initial weight covariance (default 10): how far the filter may move the initial
+    /// <summary>P0 = this · I, the initial weight covariance (default 1): how far the filter may move the initial
     /// weights at first.</summary>
-    public double InitialCovariance { get; init; } = 10;
+    public double InitialCovariance { get; init; } = 1;
 
     /// <summary>h of "EKF with BPTT(h)": each output's Jacobian ∂y/∂w is back-propagated through at least the last h
     /// steps, its own included (default 10; the truncated-BPTT ring holds h + UpdateEvery - 1 steps).</summary>

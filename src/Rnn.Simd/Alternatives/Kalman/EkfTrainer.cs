@@ -11,7 +11,9 @@ namespace Rnn.Simd.Alternatives.Kalman;
 /// (Puskorius and Feldkamp 1994, "Neurocontrol of nonlinear dynamical systems with Kalman filter trained recurrent
 /// networks", IEEE TNN 5(2); Haykin (ed.) 2001, "Kalman Filtering and Neural Networks", ch. 2): the global EKF or the
 /// node-decoupled EKF (<see cref="EkfOptions.Variant"/>), with the output Jacobian from truncated BPTT
-/// (<see cref="TruncatedBpttJacobian{T}"/>, or any <see cref="IOutputJacobian{T}"/>).
+/// (<see cref="TruncatedBpttJacobian{T}"/>, or any <see cref="IOutputJacobian{T}"/>). The chapter's introduction names
+/// extended Kalman filters (Haykin et al. 2001) among the ways to train a recurrent network other than gradient descent;
+/// the Jacobian comes from the truncated BPTT of its section 2.1.
 /// </summary>
 /// <remarks>
 /// <para>

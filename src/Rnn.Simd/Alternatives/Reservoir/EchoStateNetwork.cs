@@ -19,7 +19,8 @@ namespace Rnn.Simd.Alternatives.Reservoir;
 /// a &lt; 1: <see cref="CellType.Highway"/> of depth 1, s = h̃ ⊙ t + h(n-1) ⊙ (1 - t), h̃ = tanh(W_H u + R_H h(n-1) + b_H),
 /// t = σ(W_T u + R_T h(n-1) + b_T), with W_H = W_in, R_H = W, b_H = b, W_T = R_T = 0 and b_T = logit(a), so t ≡ a and
 /// s = (1 - a) h(n-1) + a tanh(W_in u + W h(n-1) + b): the leaky-integrator ESN of Lukoševičius 2012 Eq. 2-3.
-/// readout.weight / readout.bias = W_out over [h; 1] (zero until trained).
+/// readout.weight / readout.bias = W_out over [h; 1] (zero until trained); with <see cref="EsnOptions.DirectInputReadout"/>
+/// W_out over [h; u; 1], its u part in readout.input_weight (<see cref="NetworkArchitecture.InputToOutput"/>).
 /// With <see cref="EsnOptions.OutputFeedback"/> the network's input is [u(n); y(n-1)] (I + O values): W_in's last O
 /// columns are the feedback weights W_fb (Jaeger 2001 §2, Eq. 1 with W^back).
 /// </para>
@@ -42,8 +43,8 @@ public static class EchoStateNetwork
         if (outputSize < 1) throw new ArgumentOutOfRangeException(nameof(outputSize), outputSize, "An ESN needs at least 1 output.");
         int networkInputs = inputSize + (options.OutputFeedback ? outputSize : 0);
         return options.LeakRate == 1
-            ? new NetworkArchitecture(CellType.Elman, networkInputs, [options.Units], outputSize, Activation.Tanh)
-            : new NetworkArchitecture(CellType.Highway, networkInputs, [options.Units], outputSize, recurrenceDepth: 1);
+            ? new NetworkArchitecture(CellType.Elman, networkInputs, [options.Units], outputSize, Activation.Tanh, inputToOutput: options.DirectInputReadout)
+            : new NetworkArchitecture(CellType.Highway, networkInputs, [options.Units], outputSize, recurrenceDepth: 1, inputToOutput: options.DirectInputReadout);
     }
 
     /// <summary>
@@ -162,6 +163,10 @@ public static class EchoStateNetwork
             ThrowHelper.ThrowArgument(paramName, $"An ESN with leak rate 1 is an Elman tanh network; this one is {arch}. Use EchoStateNetwork.CreateNetwork.");
         if (options.LeakRate < 1 && (arch.Cell != CellType.Highway || arch.RecurrenceDepth != 1))
             ThrowHelper.ThrowArgument(paramName, $"An ESN with leak rate {options.LeakRate} < 1 is a highway network of depth 1 (its transform gate fixed at the leak rate); this one is {arch}. Use EchoStateNetwork.CreateNetwork.");
+        if (arch.InputToOutput != options.DirectInputReadout)
+            ThrowHelper.ThrowArgument(paramName, options.DirectInputReadout
+                ? $"The ESN option DirectInputReadout needs a network with the input-to-output readout term (NetworkArchitecture.InputToOutput); this one is {arch}. Use EchoStateNetwork.CreateNetwork."
+                : $"This network has an input-to-output readout term that the ESN would leave untrained; set DirectInputReadout or use EchoStateNetwork.CreateNetwork.");
         if (inputs < 1)
             ThrowHelper.ThrowArgument(paramName, $"The network takes {arch.InputSize} inputs; with output feedback of {arch.OutputSize} outputs that leaves {inputs} data inputs.");
     }

@@ -71,8 +71,8 @@ public sealed record EsnOptions
     public double FeedbackScaling { get; init; } = 1.0;
 
     /// <summary>Fit the readout over [x(n); u(n); 1] (the classic ESN readout, Lukoševičius 2012 Eq. 4) instead of
-    /// [x(n); 1]. The network's readout sees the hidden state only, so <see cref="EsnTrainer{T}"/> refuses it: it needs
-    /// the direct input-to-output readout term. Default false.</summary>
+    /// [x(n); 1]: the network then has the input-to-output readout term (<see cref="Network.NetworkArchitecture.InputToOutput"/>,
+    /// readout.input_weight), which holds the u(n) part (with output feedback, the feedback columns too). Default false.</summary>
     public bool DirectInputReadout { get; init; }
 
     /// <summary>The options of ensemble member <paramref name="member"/> (0-based): the same, with Seed + member.</summary>

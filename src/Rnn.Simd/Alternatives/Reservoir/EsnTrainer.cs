@@ -43,7 +43,7 @@ public sealed class EsnTrainer<T> : INetworkTrainer<T> where T : unmanaged, IBin
     private readonly EsnOptions _options;
     private readonly ReservoirRunner<T> _runner;
     private readonly T[] _h, _z, _x, _previousTarget;
-    private readonly int _dataInputs, _outputs, _features;
+    private readonly int _dataInputs, _outputs, _features, _directInputs;
 
     /// <summary>Checks the network and options and writes the reservoir into the network.</summary>
     /// <param name="network">An ESN-shaped network (<see cref="EchoStateNetwork.Architecture"/>; e.g. from
@@ -51,15 +51,11 @@ public sealed class EsnTrainer<T> : INetworkTrainer<T> where T : unmanaged, IBin
     /// <param name="options">Options (null: the defaults).</param>
     /// <exception cref="ArgumentOutOfRangeException">An option is out of range (named).</exception>
     /// <exception cref="ArgumentException">The network's cell, layers, units or input size do not fit the options.</exception>
-    /// <exception cref="NotSupportedException"><see cref="EsnOptions.DirectInputReadout"/> is set: the network has no
-    /// direct input-to-output readout term to hold it.</exception>
     public EsnTrainer(RecurrentNetwork<T> network, EsnOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(network);
         _options = options ?? new EsnOptions();
         _options.Validate();
-        if (_options.DirectInputReadout)
-            throw new NotSupportedException("ESN option DirectInputReadout (a readout over [state; input; 1]) needs the direct input-to-output readout term, which RecurrentNetwork does not have; the network's readout sees the hidden state only.");
         NetworkArchitecture arch = network.Architecture;
         _outputs = arch.OutputSize;
         _dataInputs = arch.InputSize - (_options.OutputFeedback ? _outputs : 0);
@@ -67,7 +63,9 @@ public sealed class EsnTrainer<T> : INetworkTrainer<T> where T : unmanaged, IBin
         EchoStateNetwork.InitializeReservoir(network, _options);
         Network = network;
         _runner = new ReservoirRunner<T>(network);
-        _features = _options.Units + 1;
+        // z = [h; 1], or [h; x; 1] with the direct readout (x: the network's input, feedback columns included).
+        _directInputs = _options.DirectInputReadout ? arch.InputSize : 0;
+        _features = _options.Units + _directInputs + 1;
         _h = new T[_options.Units];
         _z = new T[_features];
         _x = new T[arch.InputSize];
@@ -199,6 +197,7 @@ public sealed class EsnTrainer<T> : INetworkTrainer<T> where T : unmanaged, IBin
             if (feedback) _previousTarget.CopyTo(_x, i);
             _runner.Step(_x, _h);
             _h.CopyTo(_z, 0);
+            if (_directInputs > 0) _x.CopyTo(_z, units);
             if (readouts is not null && t >= _options.Washout)
             {
                 ReadOnlySpan<T> y = targets.AsSpan(t * o, o);
@@ -214,8 +213,8 @@ public sealed class EsnTrainer<T> : INetworkTrainer<T> where T : unmanaged, IBin
             if (store is not null)
             {
                 Span<double> row = store.AsSpan(t * d, d);
-                for (int c = 0; c < units; c++) row[c] = double.CreateTruncating(_h[c]);
-                row[units] = 1;
+                for (int c = 0; c < units + _directInputs; c++) row[c] = double.CreateTruncating(_z[c]);
+                row[d - 1] = 1;
             }
             if (feedback) targets.AsSpan(t * o, o).CopyTo(_previousTarget);
         }
@@ -243,12 +242,15 @@ public sealed class EsnTrainer<T> : INetworkTrainer<T> where T : unmanaged, IBin
 
     private void WriteReadout(double[] beta)
     {
-        int o = _outputs, d = _features, h = _options.Units;
+        int o = _outputs, d = _features, h = _options.Units, n = _directInputs;
         Span<T> w = Network.Parameter("readout.weight"), b = Network.Parameter("readout.bias");
+        // With the direct readout, W_out over [h; x; 1] splits into readout.weight (h), readout.input_weight (x), readout.bias.
+        Span<T> wx = n > 0 ? Network.Parameter(ParameterLayout.InputToOutputName) : [];
         for (int j = 0; j < o; j++)
         {
             for (int c = 0; c < h; c++) w[j * h + c] = T.CreateTruncating(beta[j * d + c]);
-            b[j] = T.CreateTruncating(beta[j * d + h]);
+            for (int c = 0; c < n; c++) wx[j * n + c] = T.CreateTruncating(beta[j * d + h + c]);
+            b[j] = T.CreateTruncating(beta[j * d + d - 1]);
         }
         Network.MarkParametersChanged();
     }

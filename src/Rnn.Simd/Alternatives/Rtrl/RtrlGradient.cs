@@ -70,8 +70,10 @@ public sealed class RtrlGradient<T> where T : unmanaged, IBinaryFloatingPointIee
     private readonly NetworkArchitecture _arch;
     private readonly NetworkState<T> _state;
     private readonly LayerBuffers[] _layers;
-    private readonly T[] _output, _dOutput, _readoutError;
+    private readonly T[] _output, _dOutput, _readoutError, _input;
     private readonly int _readoutWeightOffset, _readoutBiasOffset, _total, _threads;
+    // readout.input_weight (O x I) of an InputToOutput architecture, else -1.
+    private readonly int _readoutInputOffset;
 
     /// <summary>The per-layer sensitivities and scratch.</summary>
     private sealed class LayerBuffers
@@ -134,6 +136,8 @@ public sealed class RtrlGradient<T> where T : unmanaged, IBinaryFloatingPointIee
         }
         _readoutWeightOffset = network.Layout.Get(-1, ParameterKind.ReadoutWeight).Offset;
         _readoutBiasOffset = network.Layout.Get(-1, ParameterKind.ReadoutBias).Offset;
+        _readoutInputOffset = arch.InputToOutput ? network.Layout.Get(-1, ParameterKind.ReadoutInputWeight).Offset : -1;
+        _input = new T[arch.InputSize];
         _total = network.Layout.TotalLength;
         _output = new T[arch.OutputSize];
         _dOutput = new T[arch.OutputSize];
@@ -203,6 +207,7 @@ public sealed class RtrlGradient<T> where T : unmanaged, IBinaryFloatingPointIee
         if (output.Length < o) ThrowHelper.ThrowDestinationTooShort(nameof(output), o, output.Length);
         _net.EnsurePacked();
         ReadOnlySpan<T> x = input[..inSize];
+        x.CopyTo(_input);
         for (int l = 0; l < _layers.Length; l++)
         {
             LayerBuffers b = _layers[l];
@@ -221,13 +226,17 @@ public sealed class RtrlGradient<T> where T : unmanaged, IBinaryFloatingPointIee
         ReadOnlySpan<T> top = _state.H[^1], parameters = _net.Parameters;
         int ht = _arch.TopHiddenSize;
         for (int k = 0; k < o; k++) output[k] = VectorMath.Dot(top, parameters.Slice(_readoutWeightOffset + k * ht, ht)) + parameters[_readoutBiasOffset + k];
+        // The input-to-output term W_xo x_t of an InputToOutput readout.
+        if (_readoutInputOffset >= 0)
+            for (int k = 0; k < o; k++) output[k] += VectorMath.Dot<T>(_input, parameters.Slice(_readoutInputOffset + k * inSize, inSize));
         GC.KeepAlive(_net);
     }
 
     /// <summary>
     /// Adds (dL/dy_t) · ∂y_t/∂θ to <paramref name="gradients"/> (the layout of <see cref="RecurrentNetwork{T}.Parameters"/>)
     /// for the state of the last step: the recurrent part (W_oᵀ dL/dy)ᵀ P^h_top (one GEMV) and the readout's direct
-    /// part dL/dW_o = dL/dy h_topᵀ, dL/db_o = dL/dy. Accumulates. Allocates nothing.
+    /// part dL/dW_o = dL/dy h_topᵀ, dL/db_o = dL/dy (and dL/dW_xo = dL/dy x_tᵀ for an
+    /// <see cref="NetworkArchitecture.InputToOutput"/> readout). Accumulates. Allocates nothing.
     /// </summary>
     /// <param name="dOutput">dL_t/dy_t, O values.</param>
     /// <param name="gradients">The flat gradient buffer (|θ| values), accumulated into.</param>
@@ -246,13 +255,15 @@ public sealed class RtrlGradient<T> where T : unmanaged, IBinaryFloatingPointIee
         {
             VectorMath.Axpy(dOutput[k], top, gradients.Slice(_readoutWeightOffset + k * ht, ht));
             gradients[_readoutBiasOffset + k] += dOutput[k];
+            if (_readoutInputOffset >= 0) VectorMath.Axpy<T>(dOutput[k], _input, gradients.Slice(_readoutInputOffset + k * _input.Length, _input.Length));
         }
     }
 
     /// <summary>
     /// Writes the output Jacobian ∂y_t/∂θ of the last step, O x |θ| row-major (|θ| = every parameter of the network,
     /// its layout): W_o P^h_top in the recurrent columns (one GEMM), h_top in row k's readout.weight row k, 1 at
-    /// readout.bias[k], 0 elsewhere. Overwrites. What an extended Kalman filter linearises the measurement with.
+    /// readout.bias[k], x_t in readout.input_weight row k (an <see cref="NetworkArchitecture.InputToOutput"/> readout),
+    /// 0 elsewhere. Overwrites. What an extended Kalman filter linearises the measurement with.
     /// </summary>
     /// <param name="jacobian">At least O·|θ| values.</param>
     public void OutputJacobian(Span<T> jacobian)
@@ -268,6 +279,7 @@ public sealed class RtrlGradient<T> where T : unmanaged, IBinaryFloatingPointIee
             row[t.Columns..].Clear();
             _state.H[^1].AsSpan().CopyTo(row.Slice(_readoutWeightOffset + k * ht, ht));
             row[_readoutBiasOffset + k] = T.One;
+            if (_readoutInputOffset >= 0) _input.AsSpan().CopyTo(row.Slice(_readoutInputOffset + k * _input.Length, _input.Length));
         }
     }
 

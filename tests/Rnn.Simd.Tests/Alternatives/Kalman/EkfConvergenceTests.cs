@@ -53,12 +53,25 @@ public class EkfConvergenceTests(ITestOutputHelper output)
         return int.MaxValue;
     }
 
+    /// <summary>The book's settings for a short series (400 steps an epoch): R from 10 to 1, P0 = 10, Q from 1e-3 to 1e-6.</summary>
+    private static readonly EkfOptions Bold = new()
+    {
+        Variant = EkfVariant.Global,
+        MeasurementNoise = 10,
+        FinalMeasurementNoise = 1,
+        InitialCovariance = 10,
+        ProcessNoise = 1e-3,
+        FinalProcessNoise = 1e-6,
+        Epochs = 10,
+        Patience = 0,
+    };
+
     [Fact]
     public void GlobalEkf_ReachesTheTargetLossInFewerPassesThanSgd()
     {
         (SequenceData<double> train, SequenceData<double> validation) = Task();
         const int ekfEpochs = 10, sgdEpochs = 100;
-        var ekf = new EkfTrainer<double>(Network(), new EkfOptions { Variant = EkfVariant.Global, Epochs = ekfEpochs, Patience = 0 });
+        var ekf = new EkfTrainer<double>(Network(), Bold);
         TrainingResult ekfResult = ekf.Fit(train, validation);
         int ekfPasses = EpochsToTarget(ekfResult.History);
         output.WriteLine($"  GEKF epochs to 1e-2: {EpochsTo(ekfResult.History, 1e-2)}, 1e-4: {EpochsTo(ekfResult.History, 1e-4)}");

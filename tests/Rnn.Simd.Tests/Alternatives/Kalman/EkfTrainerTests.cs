@@ -194,7 +194,7 @@ public class EkfTrainerTests
             var actual = new HashSet<int>(perm.Slice(at, set.Count).ToArray());
             Assert.True(set.SetEquals(actual), $"block starting at {at}");
             // P0 is the identity scale inside the block and 0 across blocks.
-            Assert.Equal(10, trainer.Covariance(at, at));
+            Assert.Equal(1, trainer.Covariance(at, at));
             if (at > 0) Assert.Equal(0, trainer.Covariance(at - 1, at));
             at += set.Count;
         }
@@ -220,7 +220,7 @@ public class EkfTrainerTests
         var net = new RecurrentNetwork<float>(new NetworkArchitecture(CellType.Lstm, 1, [5], 1), 21);
         SequenceData<float> train = Sines<float>(0, 300), validation = Sines<float>(300, 100);
         double before = SequenceLoss.WeightedMse(net, net.CreateState(), new float[1], train, validation);
-        TrainingResult r = new EkfTrainer<float>(net, new EkfOptions { Variant = variant, Epochs = 4 }).Fit(train, validation);
+        TrainingResult r = new EkfTrainer<float>(net, new EkfOptions { Variant = variant, Epochs = 4, MeasurementNoise = 10, FinalMeasurementNoise = 1, InitialCovariance = 10, ProcessNoise = 1e-3 }).Fit(train, validation);
         double after = SequenceLoss.WeightedMse(net, net.CreateState(), new float[1], train, validation);
         Assert.Equal(r.BestLoss, after, 1e-6);
         Assert.True(after < before / 10, $"{variant}: validation MSE {before} -> {after}");

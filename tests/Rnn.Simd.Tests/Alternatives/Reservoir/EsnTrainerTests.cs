@@ -35,13 +35,15 @@ public class EsnTrainerTests
     }
 
     [Theory]
-    [InlineData(1.0, false)]
-    [InlineData(0.5, true)]
-    public void Fit_ReadoutEqualsNaiveRidgeOverScalarStates(double leak, bool weights)
+    [InlineData(1.0, false, false)]
+    [InlineData(0.5, true, false)]
+    [InlineData(1.0, false, true)]
+    [InlineData(0.5, true, true)]
+    public void Fit_ReadoutEqualsNaiveRidgeOverScalarStates(double leak, bool weights, bool direct)
     {
         const int units = 25, steps = 400, washout = 30, o = 2;
         const double lambda = 0.05;
-        var options = new EsnOptions { Units = units, Density = 0.2, LeakRate = leak, Ridge = lambda, Washout = washout, Seed = 8, InputScaling = 0.8 };
+        var options = new EsnOptions { Units = units, Density = 0.2, LeakRate = leak, Ridge = lambda, Washout = washout, Seed = 8, InputScaling = 0.8, DirectInputReadout = direct };
         RecurrentNetwork<double> net = EchoStateNetwork.CreateNetwork<double>(options, 1, o);
         SequenceData<double> train = Task<double>(steps, 0, weights);
         var trainer = new EsnTrainer<double>(net, options);
@@ -59,18 +61,22 @@ public class EsnTrainerTests
             ScalarEsn.Step(win, w, b, units, 1, leak, train.Inputs.AsSpan(t, 1), state);
             if (t < washout) continue;
             rows.AddRange(state);
+            if (direct) rows.Add(train.Inputs[t]); // [h; u; 1] (Lukoševičius 2012 Eq. 4)
             rows.Add(1);
             targets.Add(train.Targets[t * o]);
             targets.Add(train.Targets[t * o + 1]);
             rowWeights.Add(train.TargetWeights is null ? 1 : train.TargetWeights[t * o]);
         }
-        double[] expected = RidgeReadoutTests.NaiveRidge([.. rows], [.. targets], [.. rowWeights], rowWeights.Count, units + 1, o, lambda, biasLast: true);
+        int d = units + (direct ? 1 : 0) + 1;
+        double[] expected = RidgeReadoutTests.NaiveRidge([.. rows], [.. targets], [.. rowWeights], rowWeights.Count, d, o, lambda, biasLast: true);
         Span<double> wo = net.Parameter("readout.weight"), bo = net.Parameter("readout.bias");
+        Assert.Equal(direct, net.Architecture.InputToOutput);
         double scale = expected.Max(Math.Abs), worst = 0;
         for (int j = 0; j < o; j++)
         {
-            for (int r = 0; r < units; r++) worst = Math.Max(worst, Math.Abs(wo[j * units + r] - expected[j * (units + 1) + r]));
-            worst = Math.Max(worst, Math.Abs(bo[j] - expected[j * (units + 1) + units]));
+            for (int r = 0; r < units; r++) worst = Math.Max(worst, Math.Abs(wo[j * units + r] - expected[j * d + r]));
+            if (direct) worst = Math.Max(worst, Math.Abs(net.Parameter(ParameterLayout.InputToOutputName)[j] - expected[j * d + units]));
+            worst = Math.Max(worst, Math.Abs(bo[j] - expected[j * d + d - 1]));
         }
         Assert.True(worst <= 1e-9 * scale, $"readout differs from the naive ridge by {worst:E3} (scale {scale:E2})");
 
@@ -80,7 +86,7 @@ public class EsnTrainerTests
             for (int j = 0; j < o; j++)
             {
                 double pred = 0;
-                for (int r = 0; r <= units; r++) pred += expected[j * (units + 1) + r] * rows[k * (units + 1) + r];
+                for (int r = 0; r < d; r++) pred += expected[j * d + r] * rows[k * d + r];
                 double e = pred - targets[k * o + j];
                 sse += rowWeights[k] * e * e;
                 sw += rowWeights[k];
@@ -218,12 +224,14 @@ public class EsnTrainerTests
     }
 
     [Fact]
-    public void DirectInputReadout_IsRefused_NamingTheMissingTerm()
+    public void DirectInputReadout_NeedsTheInputToOutputTerm()
     {
         var options = new EsnOptions { Units = 10, DirectInputReadout = true };
-        RecurrentNetwork<double> net = EchoStateNetwork.CreateNetwork<double>(options, 1, 1);
-        var ex = Assert.Throws<NotSupportedException>(() => new EsnTrainer<double>(net, options));
-        Assert.Contains("direct input-to-output readout term", ex.Message, StringComparison.Ordinal);
+        var plain = new RecurrentNetwork<double>(new NetworkArchitecture(CellType.Elman, 1, [10], 1));
+        Assert.Contains("input-to-output readout term", Assert.Throws<ArgumentException>(() => new EsnTrainer<double>(plain, options)).Message, StringComparison.Ordinal);
+        RecurrentNetwork<double> direct = EchoStateNetwork.CreateNetwork<double>(options, 1, 1);
+        Assert.True(direct.Architecture.InputToOutput);
+        Assert.Throws<ArgumentException>(() => new EsnTrainer<double>(direct, options with { DirectInputReadout = false }));
     }
 
     [Fact]

@@ -167,6 +167,62 @@ public class RtrlGradientTests
         AssertClose(expected, y, 1e-13, 1e-2, $"outputs {cell}");
     }
 
+    /// <summary>
+    /// An input-to-output readout (y = W_o h + b + W_xo x, <see cref="NetworkArchitecture.InputToOutput"/>) with a
+    /// random, non-zero W_xo: outputs equal the network's forward, the gradient equals full BPTT's (which trains W_xo
+    /// like readout.weight) and the output Jacobian's finite differences, for every cell.
+    /// </summary>
+    [Theory]
+    [InlineData(CellType.Elman)]
+    [InlineData(CellType.Lstm)]
+    [InlineData(CellType.Gru)]
+    public void InputToOutputReadout_IsPartOfTheGradientAndTheJacobian(CellType cell)
+    {
+        var net = new RecurrentNetwork<double>(SmallArch(cell, Activation.Tanh, 2).WithInputToOutput(true), 81);
+        Uniform(82, Outputs * Inputs, -0.9, 0.9).CopyTo(net.Parameter(ParameterLayout.InputToOutputName));
+        net.MarkParametersChanged();
+        SequenceData<double> data = Data(83, 20, weighted: true);
+        double[] expected = BpttGradient(net, data, out double bpttLoss);
+        var rtrl = new RtrlGradient<double>(net);
+        var g = new double[net.Parameters.Length];
+        double loss = rtrl.AccumulateSequence(data, g);
+        Assert.True(Math.Abs(loss - bpttLoss) <= 1e-12 * bpttLoss, $"loss {loss:R} vs BPTT {bpttLoss:R}");
+        AssertClose(expected, g, 1e-10, 1e-4, $"RTRL vs BPTT {cell} with input-to-output", net.Layout);
+        ParameterSlice xo = net.Layout[ParameterLayout.InputToOutputName];
+        Assert.True(NormRelativeError(new double[xo.Length], g.AsSpan(xo.Offset, xo.Length)) > 0, "readout.input_weight got no gradient");
+
+        // Output Jacobian of the last step against central differences of the network's own forward.
+        int n = net.Parameters.Length;
+        var y = new double[Outputs];
+        rtrl.Reset();
+        for (int t = 0; t < data.Steps; t++) rtrl.Step(data.Inputs.AsSpan(t * Inputs, Inputs), y);
+        var jacobian = new double[Outputs * n];
+        rtrl.OutputJacobian(jacobian);
+        NetworkState<double> state = net.CreateState(1);
+        var all = new double[data.Steps * Outputs];
+        var numeric = new double[Outputs * n];
+        const double h = 1e-3;
+        for (int i = 0; i < n; i++)
+        {
+            double p = net.Parameters[i];
+            for (int k = 0; k < Outputs; k++)
+            {
+                double F(double d)
+                {
+                    net.Parameters[i] = p + d;
+                    net.MarkParametersChanged();
+                    state.Reset();
+                    net.Forward(data.Inputs, all, state);
+                    return all[(data.Steps - 1) * Outputs + k];
+                }
+                numeric[k * n + i] = (8 * (F(h) - F(-h)) - (F(2 * h) - F(-2 * h))) / (12 * h);
+            }
+            net.Parameters[i] = p;
+            net.MarkParametersChanged();
+        }
+        AssertClose(numeric, jacobian, 1e-7, 1e-4, $"output Jacobian {cell} with input-to-output", net.Layout);
+    }
+
     [Fact]
     public void SensitivityBytes_IsStateTimesParametersTimesElementSize()
     {
