@@ -1,6 +1,7 @@
 using System.Numerics;
 using Rnn.Simd.Cells;
 using Rnn.Simd.Network;
+using Rnn.Simd.Training;
 
 namespace Rnn.Simd.Alternatives.Reservoir;
 
@@ -116,6 +117,35 @@ public static class EchoStateNetwork
             p.Slice(bih.Offset + h, h).Fill(T.CreateTruncating(Math.Log(a / (1 - a))));
         }
         network.MarkParametersChanged();
+    }
+
+    /// <summary>
+    /// Trains the <see cref="EsnOptions.Members"/> reservoirs of an ensemble (member k: <see cref="EsnOptions.ForMember"/>,
+    /// Seed + k), each by <see cref="EsnTrainer{T}"/>, one after another on the calling thread; the caller averages
+    /// their outputs (Lukoševičius 2012 §3.2.1). Cancellation stops after the member in progress, returning the
+    /// members trained so far.
+    /// </summary>
+    /// <returns>The trained networks and their training results, member order.</returns>
+    public static (RecurrentNetwork<T>[] Networks, TrainingResult[] Results) TrainMembers<T>(EsnOptions options, SequenceData<T> train,
+        SequenceData<T>? validation = null, CancellationToken cancellationToken = default)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(train);
+        options.Validate();
+        var networks = new List<RecurrentNetwork<T>>(options.Members);
+        var results = new List<TrainingResult>(options.Members);
+        for (int k = 0; k < options.Members; k++)
+        {
+            EsnOptions member = options.ForMember(k);
+            RecurrentNetwork<T> network = CreateNetwork<T>(member, train.InputSize, train.OutputSize);
+            TrainingResult result = new EsnTrainer<T>(network, member).Fit(train, validation, cancellationToken);
+            if (result.Cancelled && result.EpochsRun == 0) break;
+            networks.Add(network);
+            results.Add(result);
+            if (result.Cancelled) break;
+        }
+        return ([.. networks], [.. results]);
     }
 
     private static double Draw(Rng rng, double scale, bool binary) =>

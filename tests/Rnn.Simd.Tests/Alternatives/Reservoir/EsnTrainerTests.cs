@@ -95,6 +95,49 @@ public class EsnTrainerTests
     }
 
     [Fact]
+    public void Fit_TargetWeightsThatDifferBetweenOutputs_FitEachOutputWithItsOwnWeights()
+    {
+        const int units = 15, steps = 300, washout = 10, o = 2;
+        const double lambda = 0.02;
+        var options = new EsnOptions { Units = units, Density = 0.3, Ridge = lambda, Washout = washout, Seed = 12 };
+        RecurrentNetwork<double> net = EchoStateNetwork.CreateNetwork<double>(options, 1, o);
+        SequenceData<double> plain = Task<double>(steps, 0, false);
+        var w = new double[steps * o];
+        for (int t = 0; t < steps; t++)
+        {
+            w[t * o] = t % 3 == 0 ? 0 : 1;       // output 0: every third target missing
+            w[t * o + 1] = t < 150 ? 0.5 : 2;    // output 1: weighted by era
+        }
+        var train = new SequenceData<double>(plain.Inputs, plain.Targets, 1, o, w);
+        new EsnTrainer<double>(net, options).Fit(train);
+
+        (double[] win, double[] wr, double[] b) = ScalarEsn.Read(net);
+        var state = new double[units];
+        var rows = new List<double>();
+        for (int t = 0; t < steps; t++)
+        {
+            ScalarEsn.Step(win, wr, b, units, 1, 1.0, train.Inputs.AsSpan(t, 1), state);
+            if (t < washout) continue;
+            rows.AddRange(state);
+            rows.Add(1);
+        }
+        int n = steps - washout;
+        for (int j = 0; j < o; j++)
+        {
+            var y = new double[n];
+            var wj = new double[n];
+            for (int k = 0; k < n; k++)
+            {
+                y[k] = train.Targets[(k + washout) * o + j];
+                wj[k] = w[(k + washout) * o + j];
+            }
+            double[] expected = RidgeReadoutTests.NaiveRidge([.. rows], y, wj, n, units + 1, 1, lambda, biasLast: true);
+            for (int r = 0; r < units; r++) Assert.Equal(expected[r], net.Parameter("readout.weight")[j * units + r], 1e-9);
+            Assert.Equal(expected[units], net.Parameter("readout.bias")[j], 1e-9);
+        }
+    }
+
+    [Fact]
     public void Fit_WithValidation_KeepsTheValidationBestLambda_AndItsLossIsTheNetworks()
     {
         var options = new EsnOptions { Units = 60, Density = 0.1, Washout = 20, Ridge = 1e3, RidgeCandidates = [1e-8, 1e-4, 1e-2, 1, 10], Seed = 4 };
@@ -161,6 +204,23 @@ public class EsnTrainerTests
         double worst = 0;
         for (int t = 0; t < freeSteps; t++) worst = Math.Max(worst, Math.Abs(generated[t] - Sine(trainSteps + t)));
         Assert.True(worst < 0.02, $"free-run error {worst} over {freeSteps} steps");
+    }
+
+    [Fact]
+    public void TrainMembers_EachMemberIsTheSingleTrainerOfItsSeed()
+    {
+        var options = new EsnOptions { Units = 20, Members = 3, Seed = 30, Washout = 10 };
+        SequenceData<double> train = Task<double>(200, 0, false, 1), validation = Task<double>(50, 200, false, 1);
+        (RecurrentNetwork<double>[] nets, TrainingResult[] results) = EchoStateNetwork.TrainMembers(options, train, validation);
+        Assert.Equal(3, nets.Length);
+        Assert.Equal(3, results.Length);
+        for (int k = 0; k < 3; k++)
+        {
+            RecurrentNetwork<double> single = EchoStateNetwork.CreateNetwork<double>(options.ForMember(k), 1, 1);
+            new EsnTrainer<double>(single, options.ForMember(k)).Fit(train, validation);
+            Assert.True(single.Parameters.SequenceEqual(nets[k].Parameters), $"member {k}");
+        }
+        Assert.False(nets[0].Parameters.SequenceEqual(nets[1].Parameters));
     }
 
     [Fact]
