@@ -3,8 +3,8 @@ using System.Globalization;
 using Rnn.Simd.Cli.Commands;
 using Rnn.Simd.Network;
 using Rnn.Simd.Tests.Alternatives.Reservoir;
+using Rnn.Simd.Tests.Cli;
 using Rnn.Simd.Training;
-using Spectre.Console.Cli;
 using Xunit.Abstractions;
 
 namespace Rnn.Simd.Tests.Alternatives;
@@ -24,36 +24,6 @@ namespace Rnn.Simd.Tests.Alternatives;
 public class TrainerProtocolTests(ITestOutputHelper output)
 {
     private const int ValidationPairs = 300;
-
-    private sealed class Capture
-    {
-        public TrainSettings? Settings;
-    }
-
-    private sealed class CaptureCommand(Capture capture) : Command<TrainSettings>
-    {
-        public override int Execute(CommandContext context, TrainSettings settings, CancellationToken cancellationToken)
-        {
-            capture.Settings = settings;
-            return 0;
-        }
-    }
-
-    /// <summary>The tool's options for <c>train ARGS</c>, bound and validated as the tool does.</summary>
-    internal static TrainOptions Parse(params string[] args)
-    {
-        var capture = new Capture();
-        var app = new CommandApp();
-        app.Configure(c =>
-        {
-            c.Settings.Registrar.RegisterInstance(capture);
-            c.PropagateExceptions();
-            c.UseStrictParsing();
-            c.AddCommand<CaptureCommand>("train");
-        });
-        Assert.Equal(0, app.Run(["train", .. args]));
-        return capture.Settings!.Options;
-    }
 
     private static SequenceData<float> ToFloat(SequenceData<double> d) =>
         new(d.Inputs.Select(v => (float)v).ToArray(), d.Targets.Select(v => (float)v).ToArray(), d.InputSize, d.OutputSize);
@@ -87,7 +57,7 @@ public class TrainerProtocolTests(ITestOutputHelper output)
         SequenceData<float> fit = ToFloat(EsnProtocol.Pairs(split, 0, trainPairs - ValidationPairs));
         SequenceData<float> validation = ToFloat(EsnProtocol.Pairs(split, trainPairs - ValidationPairs, trainPairs));
 
-        TrainOptions o = Parse("--trainer", trainer, "--features", "value");
+        TrainOptions o = TrainCommandLine.Parse("--trainer", trainer, "--features", "value");
         var net = new RecurrentNetwork<float>(o.Plan.Architecture(o, 1, 1), o.Seed);
         o.Initialize(net, o.Seed);
         INetworkTrainer<float> t = o.Plan.Create(net, o, 0, o.Seed);

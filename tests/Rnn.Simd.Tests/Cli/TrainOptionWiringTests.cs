@@ -11,7 +11,6 @@ using Rnn.Simd.Training.Initialization;
 using Rnn.Simd.Training.Optimizers;
 using Rnn.Simd.Training.Regularization;
 using Rnn.Simd.Training.Schedules;
-using Spectre.Console.Cli;
 
 namespace Rnn.Simd.Tests.Cli;
 
@@ -28,35 +27,8 @@ namespace Rnn.Simd.Tests.Cli;
 /// </summary>
 public class TrainOptionWiringTests
 {
-    private sealed class Capture
-    {
-        public TrainSettings? Settings;
-    }
-
-    private sealed class CaptureCommand(Capture capture) : Command<TrainSettings>
-    {
-        public override int Execute(CommandContext context, TrainSettings settings, CancellationToken cancellationToken)
-        {
-            capture.Settings = settings;
-            return 0;
-        }
-    }
-
     /// <summary>Binds <c>train ARGS</c> to TrainSettings with Spectre (validation included) and returns the parsed options.</summary>
-    private static TrainOptions Parse(params string[] args)
-    {
-        var capture = new Capture();
-        var app = new CommandApp();
-        app.Configure(c =>
-        {
-            c.Settings.Registrar.RegisterInstance(capture);
-            c.PropagateExceptions();
-            c.UseStrictParsing();
-            c.AddCommand<CaptureCommand>("train");
-        });
-        Assert.Equal(0, app.Run(["train", .. args]));
-        return capture.Settings!.Options;
-    }
+    internal static TrainOptions Parse(params string[] args) => TrainCommandLine.Parse(args);
 
     /// <summary>The library options of ensemble member 0 (seed 1 by default) for <c>train ARGS</c>.</summary>
     private static TrainerOptions Build(params string[] args)
