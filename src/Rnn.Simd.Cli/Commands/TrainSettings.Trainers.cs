@@ -86,7 +86,7 @@ public sealed partial class TrainSettings
 
     /// <summary>esn: reservoir density.</summary>
     [CommandOption("--density <D>")]
-    [Description("esn: fraction of non-zero reservoir weights, in (0, 1] (default 0.05).")]
+    [Description("esn: fraction of non-zero reservoir weights, in (0, 1]] (default 0.05).")]
     public string? Density { get; init; }
 
     /// <summary>esn: spectral radius.</summary>
@@ -106,7 +106,7 @@ public sealed partial class TrainSettings
 
     /// <summary>esn: leak rate.</summary>
     [CommandOption("--leak <A>")]
-    [Description("esn: leaking rate in (0, 1] (default 1: a tanh reservoir; below 1 a leaky-integrator reservoir).")]
+    [Description("esn: leaking rate in (0, 1]] (default 1: a tanh reservoir; below 1 a leaky-integrator reservoir).")]
     public string? Leak { get; init; }
 
     /// <summary>esn: what the readout reads.</summary>
