@@ -49,6 +49,9 @@ public sealed record BenchReport
     /// runtime could not be loaded; see <see cref="OnnxRuntimeVersion"/>).</summary>
     [JsonPropertyName("onnxRuntime")] public IReadOnlyList<OnnxRuntimeResult> OnnxRuntime { get; init; } = [];
 
+    /// <summary>The rtrl section's rows (empty when it did not run).</summary>
+    [JsonPropertyName("rtrl")] public IReadOnlyList<RtrlResult> Rtrl { get; init; } = [];
+
     /// <summary>"ONNX Runtime 1.32.0" when the onnxruntime section ran, "unavailable: reason" when its native library could
     /// not be loaded, null when the section was not asked for.</summary>
     [JsonPropertyName("onnxRuntimeVersion")] public string? OnnxRuntimeVersion { get; init; }
@@ -232,4 +235,36 @@ public sealed record GemmResult
 
     /// <summary>Median time of one call in microseconds; shown in the table, not part of the JSON schema.</summary>
     [JsonIgnore] public double MicrosecondsPerCall { get; init; }
+}
+
+/// <summary>
+/// One RTRL case (Williams and Zipser 1989; <c>Rnn.Simd.Alternatives.Rtrl.RtrlGradient</c>): one online step of one
+/// stream (forward, the sensitivity update, the gradient of the step's loss), FP32, 1 layer, I = O = 1, beside the
+/// per-step cost of a TBPTT training window of the same network (B = 1, BPTT(50, 50) with Adam, divided by 50).
+/// </summary>
+public sealed record RtrlResult
+{
+    /// <summary>Cell.</summary>
+    [JsonPropertyName("cell")] public required string Cell { get; init; }
+
+    /// <summary>H.</summary>
+    [JsonPropertyName("hidden")] public required int Hidden { get; init; }
+
+    /// <summary>Parameters |θ| of the network.</summary>
+    [JsonPropertyName("parameters")] public required int Parameters { get; init; }
+
+    /// <summary>Bytes of the sensitivity matrices ∂s/∂θ (state size x |θ| x 4).</summary>
+    [JsonPropertyName("stateBytes")] public required long StateBytes { get; init; }
+
+    /// <summary>Median microseconds of one RTRL step.</summary>
+    [JsonPropertyName("microsecondsPerStep")] public required double MicrosecondsPerStep { get; init; }
+
+    /// <summary>Microseconds per step of the TBPTT window of the same network, timed right before.</summary>
+    [JsonPropertyName("tbpttMicrosecondsPerStep")] public required double TbpttMicrosecondsPerStep { get; init; }
+
+    /// <summary>RTRL time / TBPTT time per step.</summary>
+    [JsonPropertyName("ratio")] public required double Ratio { get; init; }
+
+    /// <summary>Bytes allocated per RTRL step after warm-up (0 expected).</summary>
+    [JsonPropertyName("allocatedBytes")] public required double AllocatedBytes { get; init; }
 }

@@ -1,3 +1,4 @@
+using Rnn.Simd.Alternatives.Rtrl;
 using Rnn.Simd.Cells;
 using Rnn.Simd.Kernels;
 using Rnn.Simd.Network;
@@ -154,6 +155,36 @@ internal static class RnnBenchmarks
         if (!float.IsFinite(peer.Output[0]))
             throw new Infrastructure.CliException($"onnxruntime {c.Cell} H={c.Hidden} produced {peer.Output[0]}; the timing would be meaningless.");
         return m;
+    }
+
+    /// <summary>Hidden sizes of the rtrl section: the O(H⁴) growth of the sensitivity update over a doubling range.</summary>
+    public static IReadOnlyList<int> RtrlHiddenSizes { get; } = [8, 16, 32, 64];
+
+    /// <summary>
+    /// Times one online RTRL step of one stream (<see cref="RtrlGradient{T}.Step"/>: forward and the sensitivity update,
+    /// then <see cref="RtrlGradient{T}.AccumulateGradient"/> of the step's squared error) on an LSTM of H units, I = O = 1,
+    /// with the sensitivities carried on (a warm state); returns the measurement and the engine's state bytes.
+    /// </summary>
+    public static (CaseMeasurement Step, long StateBytes, int Parameters) MeasureRtrl(int hidden, IsaPath path, CaseBudget budget, CancellationToken cancellationToken)
+    {
+        var arch = new NetworkArchitecture(CellType.Lstm, TrainCase.Input, [hidden], TrainCase.Output);
+        var network = new RecurrentNetwork<float>(arch, Seed, path);
+        var rtrl = new RtrlGradient<float>(network);
+        var rng = new Rng(Seed + 3);
+        float[] input = RandomArray(rng, TrainCase.Input), target = RandomArray(rng, TrainCase.Output);
+        float[] output = new float[TrainCase.Output], dOutput = new float[TrainCase.Output];
+
+        void Step()
+        {
+            rtrl.Step(input, output);
+            dOutput[0] = 2 * (output[0] - target[0]);
+            rtrl.AccumulateGradient(dOutput, network.Gradients);
+        }
+
+        CaseMeasurement m = CaseTimer.Measure(Step, budget, cancellationToken);
+        if (!float.IsFinite(output[0]))
+            throw new Infrastructure.CliException($"rtrl H={hidden} produced {output[0]}; the timing would be meaningless.");
+        return (m, rtrl.Bytes, network.Parameters.Length);
     }
 
     private static float[] RandomArray(Rng rng, int length)

@@ -36,11 +36,11 @@ public sealed class BenchSettings : CommandSettings
 
     /// <summary>Sections to run (raw text; see <see cref="SectionSet"/>).</summary>
     [CommandOption("--sections <LIST>")]
-    [Description("Comma-separated sections to run: gemm, train, inference, onnxruntime, optimizer (default: all). Peak and bandwidth are always measured. onnxruntime times ONNX Runtime on the ONNX export of each inference case, next to the library's step.")]
+    [Description("Comma-separated sections to run: gemm, train, inference, onnxruntime, optimizer, rtrl (default: all). Peak and bandwidth are always measured. onnxruntime times ONNX Runtime on the ONNX export of each inference case, next to the library's step.")]
     public string? Sections { get; init; }
 
     /// <summary>Names accepted by <c>--sections</c>, in run order.</summary>
-    public static IReadOnlyList<string> SectionNames { get; } = ["gemm", "train", "inference", "onnxruntime", "optimizer"];
+    public static IReadOnlyList<string> SectionNames { get; } = ["gemm", "train", "inference", "onnxruntime", "optimizer", "rtrl"];
 
     /// <summary>The parsed <c>--sections</c>; every section when absent.</summary>
     public IReadOnlyList<string> SectionSet =>
@@ -203,6 +203,28 @@ public sealed class BenchCommand(CliOutput output) : Command<BenchSettings>
             }
         }
 
+        var rtrlRows = new List<RtrlResult>();
+        if (sections.Contains("rtrl"))
+        {
+            foreach (int hidden in RnnBenchmarks.RtrlHiddenSizes)
+            {
+                // The TBPTT baseline of the same network is timed right before, under the same load.
+                output.Progress(FormattableString.Invariant($"rtrl Lstm H={hidden}: TBPTT window B=1 ..."));
+                CaseMeasurement tbptt = RnnBenchmarks.MeasureTrain(new TrainCase(CellType.Lstm, 1, hidden, 1), path, budget.Train, cancellationToken);
+                output.Progress(FormattableString.Invariant($"rtrl Lstm H={hidden}: RTRL step ..."));
+                (CaseMeasurement step, long bytes, int parameters) = RnnBenchmarks.MeasureRtrl(hidden, path, budget.Train, cancellationToken);
+                double tbpttStep = tbptt.SecondsPerCall / TrainCase.Window;
+                rtrlRows.Add(new RtrlResult
+                {
+                    Cell = nameof(CellType.Lstm), Hidden = hidden, Parameters = parameters, StateBytes = bytes,
+                    MicrosecondsPerStep = Math.Round(step.SecondsPerCall * 1e6, 3),
+                    TbpttMicrosecondsPerStep = Math.Round(tbpttStep * 1e6, 3),
+                    Ratio = Math.Round(step.SecondsPerCall / tbpttStep, 2),
+                    AllocatedBytes = Math.Round(step.AllocatedBytesPerCall, 2),
+                });
+            }
+        }
+
         var report = new BenchReport
         {
             Version = ToolInfo.Version,
@@ -217,6 +239,7 @@ public sealed class BenchCommand(CliOutput output) : Command<BenchSettings>
             Optimizer = optimizerRows,
             OnnxRuntime = peerRows,
             OnnxRuntimeVersion = peerVersion,
+            Rtrl = rtrlRows,
         };
         output.Progress(FormattableString.Invariant($"done in {Stopwatch.GetElapsedTime(started).TotalSeconds:F1} s"));
 
@@ -238,6 +261,7 @@ public sealed class BenchCommand(CliOutput output) : Command<BenchSettings>
         if (report.Train.Count > 0) WriteTrainTable(console, report.Train);
         if (report.Inference.Count > 0 || report.OnnxRuntime.Count > 0) WriteInferenceTable(console, report.Inference, report.OnnxRuntime, report.OnnxRuntimeVersion, report.PeakGflops);
         if (report.Optimizer.Count > 0) WriteOptimizerTable(console, report.Optimizer);
+        if (report.Rtrl.Count > 0) WriteRtrlTable(console, report.Rtrl);
     }
 
     private static void WriteGemmTable(IAnsiConsole console, IReadOnlyList<GemmResult> rows)
@@ -359,6 +383,29 @@ public sealed class BenchCommand(CliOutput output) : Command<BenchSettings>
         console.WriteLine("median step time. % BW: of the streaming bandwidth above. Copy: GB/s of a span");
         console.WriteLine("copy moving the same bytes, timed next to the step; % copy: the step against it.");
         console.WriteLine("Alloc: bytes allocated per step (0 expected).");
+    }
+
+    private static void WriteRtrlTable(IAnsiConsole console, IReadOnlyList<RtrlResult> rows)
+    {
+        var table = new Table()
+            .Title("RTRL step (Williams and Zipser 1989) beside TBPTT, LSTM, FP32, B = 1, 1 thread")
+            .AddColumn(new TableColumn("H").RightAligned())
+            .AddColumn(new TableColumn("Params").RightAligned())
+            .AddColumn(new TableColumn("State bytes").RightAligned())
+            .AddColumn(new TableColumn("RTRL µs/step").RightAligned())
+            .AddColumn(new TableColumn("TBPTT µs/step").RightAligned())
+            .AddColumn(new TableColumn("Ratio").RightAligned())
+            .AddColumn(new TableColumn("Alloc").RightAligned());
+        foreach (RtrlResult r in rows)
+        {
+            table.AddRow(Invariant(r.Hidden), Invariant(r.Parameters), r.StateBytes.ToString("N0", CultureInfo.InvariantCulture),
+                r.MicrosecondsPerStep.ToString("F1", CultureInfo.InvariantCulture), r.TbpttMicrosecondsPerStep.ToString("F2", CultureInfo.InvariantCulture),
+                r.Ratio.ToString("F0", CultureInfo.InvariantCulture), r.AllocatedBytes.ToString("0.##", CultureInfo.InvariantCulture));
+        }
+        console.Write(table);
+        console.WriteLine("RTRL: one online step (forward, sensitivity update, gradient); TBPTT: a");
+        console.WriteLine("BPTT(50, 50) window with Adam, over 50. State bytes: the sensitivities ds/dθ");
+        console.WriteLine("(state x parameters x 4), O(H³); time per step O(H⁴).");
     }
 
     private static string CellName(string cell) => cell switch

@@ -203,6 +203,34 @@ public class CliTests
     }
 
     [Fact]
+    public void BenchJson_RtrlSection_HasEveryHiddenSize_WithTheSensitivityBytes()
+    {
+        var (code, stdout, stderr) = Run("bench", "--json", "--quick", "--sections", "rtrl");
+
+        Assert.True(code == 0, stderr);
+        using JsonDocument doc = JsonDocument.Parse(stdout);
+        JsonElement root = doc.RootElement;
+        Assert.Equal(0, root.GetProperty("train").GetArrayLength());
+        JsonElement[] rows = root.GetProperty("rtrl").EnumerateArray().ToArray();
+        Assert.Equal([8, 16, 32, 64], rows.Select(r => r.GetProperty("hidden").GetInt32()));
+        foreach (JsonElement r in rows)
+        {
+            int h = r.GetProperty("hidden").GetInt32();
+            var arch = new Rnn.Simd.Network.NetworkArchitecture(Rnn.Simd.Cells.CellType.Lstm, 1, [h], 1);
+            // State (h and c: 2H) x every parameter x 4 bytes, counted here from the layout.
+            long parameters = new Rnn.Simd.Network.ParameterLayout(arch).TotalLength;
+            Assert.Equal(parameters, r.GetProperty("parameters").GetInt32());
+            Assert.Equal(Rnn.Simd.Alternatives.Rtrl.RtrlGradient<float>.SensitivityBytes(arch, 4), r.GetProperty("stateBytes").GetInt64());
+            Assert.True(r.GetProperty("microsecondsPerStep").GetDouble() > 0);
+            Assert.True(r.GetProperty("tbpttMicrosecondsPerStep").GetDouble() > 0);
+            Assert.Equal(0, r.GetProperty("allocatedBytes").GetDouble());
+        }
+        // The state grows by more than 4x per doubling of H (O(H³)).
+        for (int i = 1; i < rows.Length; i++)
+            Assert.True(rows[i].GetProperty("stateBytes").GetInt64() > 4 * rows[i - 1].GetProperty("stateBytes").GetInt64());
+    }
+
+    [Fact]
     public void Bench_Quick_OptimizerTable()
     {
         var (code, stdout, _) = Run("bench", "--quick", "--sections", "optimizer");
