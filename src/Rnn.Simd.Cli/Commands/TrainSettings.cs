@@ -295,7 +295,14 @@ public sealed partial class TrainSettings : DataSettings
             options = null;
             return r;
         }
-        options = options with { Plan = plan!, Ensemble = ensemble ?? plan!.DefaultEnsemble(data!.Data is null) };
+        // The trainer's own defaults for an architecture option not given (e.g. 8 units for cmaes), so that every
+        // reader of the options (architecture, report, metadata) sees the network that is trained.
+        options = options with
+        {
+            Plan = plan!, Ensemble = ensemble ?? plan!.DefaultEnsemble(data!.Data is null),
+            Cell = Cell is null ? plan!.DefaultCell ?? options.Cell : options.Cell,
+            Hidden = Hidden is null ? plan!.DefaultHidden ?? options.Hidden : options.Hidden,
+        };
         return ValidationResult.Success();
     }
 

@@ -60,8 +60,9 @@ internal sealed class CmaEsTrainerKind : TrainerKind
     {
         public override TrainerKind Kind => kind;
 
-        public override NetworkArchitecture Architecture(TrainOptions o, int inputSize, int outputSize) =>
-            NetworkArchitecture.Uniform(cell, inputSize, hidden, o.Layers, outputSize, Activation.Tanh, o.Depth);
+        public override CellType? DefaultCell => cell;
+
+        public override int? DefaultHidden => hidden;
 
         public override int Epochs(TrainOptions o) => options.MaxGenerations;
 

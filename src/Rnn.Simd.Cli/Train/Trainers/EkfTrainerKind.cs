@@ -1,6 +1,5 @@
 using System.Globalization;
 using Rnn.Simd.Alternatives.Kalman;
-using Rnn.Simd.Cells;
 using Rnn.Simd.Cli.Commands;
 using Rnn.Simd.Cli.Infrastructure;
 using Rnn.Simd.Network;
@@ -74,8 +73,7 @@ internal sealed class EkfTrainerKind : TrainerKind
     {
         public override TrainerKind Kind => kind;
 
-        public override NetworkArchitecture Architecture(TrainOptions o, int inputSize, int outputSize) =>
-            NetworkArchitecture.Uniform(o.Cell, inputSize, hidden, o.Layers, outputSize, Activation.Tanh, o.Depth);
+        public override int? DefaultHidden => hidden;
 
         public override int Epochs(TrainOptions o) => options.Epochs;
 

@@ -65,8 +65,9 @@ internal sealed class EvolinoTrainerKind : TrainerKind
     {
         public override TrainerKind Kind => kind;
 
-        public override NetworkArchitecture Architecture(TrainOptions o, int inputSize, int outputSize) =>
-            NetworkArchitecture.Uniform(cell, inputSize, hidden, o.Layers, outputSize, Activation.Tanh, o.Depth);
+        public override CellType? DefaultCell => cell;
+
+        public override int? DefaultHidden => hidden;
 
         public override int Epochs(TrainOptions o) => options.MaxGenerations;
 

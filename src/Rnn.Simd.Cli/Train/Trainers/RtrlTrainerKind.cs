@@ -1,5 +1,4 @@
 using Rnn.Simd.Alternatives.Rtrl;
-using Rnn.Simd.Cells;
 using Rnn.Simd.Cli.Commands;
 using Rnn.Simd.Cli.Infrastructure;
 using Rnn.Simd.Network;
@@ -56,8 +55,7 @@ internal sealed class RtrlTrainerKind : TrainerKind
     {
         public override TrainerKind Kind => kind;
 
-        public override NetworkArchitecture Architecture(TrainOptions o, int inputSize, int outputSize) =>
-            NetworkArchitecture.Uniform(o.Cell, inputSize, hidden, o.Layers, outputSize, Activation.Tanh, o.Depth);
+        public override int? DefaultHidden => hidden;
 
         public override int Epochs(TrainOptions o) => options.Epochs;
 

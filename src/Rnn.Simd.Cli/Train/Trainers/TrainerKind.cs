@@ -57,6 +57,12 @@ public abstract class TrainerPlan
     /// <summary>The trainer that made this plan.</summary>
     public abstract TrainerKind Kind { get; }
 
+    /// <summary>The cell this trainer uses when --cell is not given (null: the tool's default), written into <see cref="TrainOptions.Cell"/>.</summary>
+    public virtual CellType? DefaultCell => null;
+
+    /// <summary>The hidden size this trainer uses when --hidden is not given (null: the tool's default), written into <see cref="TrainOptions.Hidden"/>.</summary>
+    public virtual int? DefaultHidden => null;
+
     /// <summary>A member's architecture for data of <paramref name="inputSize"/> inputs and <paramref name="outputSize"/> outputs (default: --cell, --hidden, --layers, --depth).</summary>
     public virtual NetworkArchitecture Architecture(TrainOptions o, int inputSize, int outputSize) =>
         NetworkArchitecture.Uniform(o.Cell, inputSize, o.Hidden, o.Layers, outputSize, Activation.Tanh, o.Depth);
